@@ -1,0 +1,124 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// ErrNoTimestamp reports a document without a usable @timestamp.
+var ErrNoTimestamp = errors.New("event: document has no @timestamp")
+
+// Marshal encodes an event as an ECS JSON document: the typed core as nested
+// objects, then Fields as dotted keys in sorted order, so equal events always
+// encode to equal bytes.
+func Marshal(e *Event) ([]byte, error) {
+	return AppendJSON(nil, e)
+}
+
+// AppendJSON appends the JSON document of e to dst.
+func AppendJSON(dst []byte, e *Event) ([]byte, error) {
+	core, err := json.Marshal(e)
+	if err != nil {
+		return dst, fmt.Errorf("event: encode: %w", err)
+	}
+	if len(e.Fields) == 0 {
+		return append(dst, core...), nil
+	}
+	dst = append(dst, core[:len(core)-1]...) // drop the closing brace
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(e.Fields[k])
+		if err != nil {
+			return dst, fmt.Errorf("event: encode field %s: %w", k, err)
+		}
+		dst = append(dst, ',')
+		dst = append(dst, kb...)
+		dst = append(dst, ':')
+		dst = append(dst, vb...)
+	}
+	return append(dst, '}'), nil
+}
+
+// Unmarshal decodes an ECS JSON document, nested or with dotted keys, into e.
+// Typed core fields are checked; everything else lands in Fields by dotted name.
+func Unmarshal(data []byte, e *Event) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("event: decode: %w", err)
+	}
+	*e = Event{}
+	if err := e.absorb("", doc); err != nil {
+		return err
+	}
+	if e.Timestamp.IsZero() {
+		return ErrNoTimestamp
+	}
+	return nil
+}
+
+func (e *Event) absorb(prefix string, obj map[string]any) error {
+	for k, v := range obj {
+		name := k
+		if prefix != "" {
+			name = prefix + "." + k
+		}
+		if f := catalogue[name]; f != nil {
+			if err := f.set(e, plain(v, f.Type)); err != nil {
+				return fmt.Errorf("event: field %s: %w", name, err)
+			}
+			continue
+		}
+		if m, ok := v.(map[string]any); ok && len(m) > 0 {
+			if err := e.absorb(name, m); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := e.Set(name, plain(v, Keyword)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plain turns decoded JSON into the value types Event uses.
+func plain(v any, t Type) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case string:
+		if t == Date {
+			if ts, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				return ts.UTC()
+			}
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = plain(x[i], t)
+		}
+		return x
+	case map[string]any:
+		for k := range x {
+			x[k] = plain(x[k], t)
+		}
+		return x
+	}
+	return v
+}
