@@ -1,0 +1,345 @@
+// Package config loads Mamori's one YAML configuration file: strict decoding
+// that rejects unknown keys, defaults, environment overrides (MAMORI_<KEY>,
+// for example MAMORI_API_LISTEN) and validation whose errors name the key and
+// the fix. config.example.yaml at the repository root documents every key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// DataDir holds the embedded journal and store.
+	DataDir string `yaml:"data_dir"`
+	// Timezone shows times and resolves dates written without a zone.
+	Timezone  string    `yaml:"timezone"`
+	Log       Log       `yaml:"log"`
+	Bus       Bus       `yaml:"bus"`
+	Store     Store     `yaml:"store"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Parse     Parsers   `yaml:"parse"`
+	Stages    Stages    `yaml:"stages"`
+	Retention Retention `yaml:"retention"`
+	API       API       `yaml:"api"`
+
+	loc *time.Location
+}
+
+// Log configures Mamori's own logs.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Bus selects and configures the message bus.
+type Bus struct {
+	Embedded Journal `yaml:"embedded"`
+}
+
+// Journal configures the embedded bus.
+type Journal struct {
+	// Sync is "full" (survives power loss) or "normal" (survives a crash of
+	// Mamori, not of the machine).
+	Sync string `yaml:"sync"`
+	// Partitions per topic created by Mamori.
+	Partitions int `yaml:"partitions"`
+}
+
+// Store selects and configures the document store.
+type Store struct {
+	Embedded EmbeddedStore `yaml:"embedded"`
+}
+
+// EmbeddedStore configures the SQLite store.
+type EmbeddedStore struct{}
+
+// Ingest configures the edges.
+type Ingest struct {
+	Batch Batch `yaml:"batch"`
+}
+
+// Batch bounds what an edge holds in memory before it is durable in the bus:
+// the window a crash can lose.
+type Batch struct {
+	MaxRecords int      `yaml:"max_records"`
+	MaxBytes   int      `yaml:"max_bytes"`
+	MaxWait    Duration `yaml:"max_wait"`
+}
+
+// Parsers configures the parse stage's parsers.
+type Parsers struct{}
+
+// Stages sizes the stages.
+type Stages struct {
+	Parse StageConfig `yaml:"parse"`
+	Index StageConfig `yaml:"index"`
+}
+
+// StageConfig sizes one stage.
+type StageConfig struct {
+	Workers   int `yaml:"workers"`
+	BatchSize int `yaml:"batch_size"`
+}
+
+// Retention says how long data is kept.
+type Retention struct {
+	Raw    Duration `yaml:"raw"`
+	Events Duration `yaml:"events"`
+	DLQ    Duration `yaml:"dlq"`
+}
+
+// API configures the HTTP server (JSON API, metrics, health).
+type API struct {
+	// Listen is host:port; empty disables the server.
+	Listen string `yaml:"listen"`
+	TLS    TLS    `yaml:"tls"`
+	// Tokens allowed on /api/v1. Only the SHA-256 of each token is kept.
+	Tokens []Token `yaml:"tokens"`
+}
+
+// TLS names a certificate and key in PEM files.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Token is one API bearer token.
+type Token struct {
+	Name   string `yaml:"name"`
+	Role   string `yaml:"role"`   // viewer, analyst or admin
+	SHA256 string `yaml:"sha256"` // hex SHA-256 of the token
+}
+
+// Default returns the configuration used when a key is not set.
+func Default() *Config {
+	return &Config{
+		DataDir:  "./data",
+		Timezone: "Asia/Tokyo",
+		Log:      Log{Level: "info", Format: "text"},
+		Bus:      Bus{Embedded: Journal{Sync: "full", Partitions: 2}},
+		Ingest: Ingest{Batch: Batch{
+			MaxRecords: 1000, MaxBytes: 4 << 20, MaxWait: Duration(200 * time.Millisecond),
+		}},
+		Stages: Stages{
+			Parse: StageConfig{Workers: 2, BatchSize: 1000},
+			Index: StageConfig{Workers: 1, BatchSize: 2000},
+		},
+		Retention: Retention{
+			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),
+		},
+		API: API{Listen: "127.0.0.1:8080"},
+	}
+}
+
+// Load reads a configuration file ("" for defaults only), applies
+// environment overrides and validates the result.
+func Load(path string) (*Config, error) {
+	c := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := c.decode(f); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		if !filepath.IsAbs(c.DataDir) {
+			c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(c).Elem(), "MAMORI", os.LookupEnv); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a configuration from YAML bytes, without
+// environment overrides (for tests and `mamori config check`).
+func Parse(data []byte) (*Config, error) {
+	c := Default()
+	if err := c.decode(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) decode(r io.Reader) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Location returns the configured time zone (valid after Validate).
+func (c *Config) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
+// Validate checks every key and returns all problems, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must name a directory for the embedded journal and store")
+	}
+	if loc, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("timezone", "%q is not an IANA time zone such as \"Asia/Tokyo\"", c.Timezone)
+	} else {
+		c.loc = loc
+	}
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if !oneOf(c.Log.Format, "text", "json") {
+		bad("log.format", "%q: want text or json", c.Log.Format)
+	}
+	if !oneOf(c.Bus.Embedded.Sync, "full", "normal") {
+		bad("bus.embedded.sync", "%q: want full or normal", c.Bus.Embedded.Sync)
+	}
+	if c.Bus.Embedded.Partitions < 1 || c.Bus.Embedded.Partitions > 64 {
+		bad("bus.embedded.partitions", "%d: want 1 to 64", c.Bus.Embedded.Partitions)
+	}
+	b := c.Ingest.Batch
+	if b.MaxRecords < 1 {
+		bad("ingest.batch.max_records", "%d: want at least 1", b.MaxRecords)
+	}
+	if b.MaxBytes < 1024 {
+		bad("ingest.batch.max_bytes", "%d: want at least 1024", b.MaxBytes)
+	}
+	if b.MaxWait <= 0 || time.Duration(b.MaxWait) > time.Minute {
+		bad("ingest.batch.max_wait", "%s: want more than 0 and at most 1m", time.Duration(b.MaxWait))
+	}
+	for name, s := range map[string]StageConfig{"parse": c.Stages.Parse, "index": c.Stages.Index} {
+		if s.Workers < 1 || s.Workers > 64 {
+			bad("stages."+name+".workers", "%d: want 1 to 64", s.Workers)
+		}
+		if s.BatchSize < 1 || s.BatchSize > 10000 {
+			bad("stages."+name+".batch_size", "%d: want 1 to 10000", s.BatchSize)
+		}
+	}
+	for name, d := range map[string]Duration{"raw": c.Retention.Raw, "events": c.Retention.Events, "dlq": c.Retention.DLQ} {
+		if d < 0 {
+			bad("retention."+name, "must not be negative (0 keeps data forever)")
+		}
+	}
+	if c.API.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+			bad("api.listen", "%q is not host:port", c.API.Listen)
+		}
+	}
+	if (c.API.TLS.CertFile == "") != (c.API.TLS.KeyFile == "") {
+		bad("api.tls", "set both cert_file and key_file, or neither")
+	}
+	names := map[string]bool{}
+	for i, t := range c.API.Tokens {
+		key := fmt.Sprintf("api.tokens[%d]", i)
+		if t.Name == "" || names[t.Name] {
+			bad(key+".name", "must be set and unique")
+		}
+		names[t.Name] = true
+		if !oneOf(t.Role, "viewer", "analyst", "admin") {
+			bad(key+".role", "%q: want viewer, analyst or admin", t.Role)
+		}
+		if len(t.SHA256) != 64 || strings.Trim(strings.ToLower(t.SHA256), "0123456789abcdef") != "" {
+			bad(key+".sha256", "want the 64 hex digits of the token's SHA-256 (mamori token new prints it)")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// applyEnv overrides scalar keys from environment variables named after their
+// YAML path: MAMORI_DATA_DIR, MAMORI_API_LISTEN, MAMORI_INGEST_BATCH_MAX_WAIT.
+func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if s, ok := lookup(name); ok {
+			if err := setScalar(fv, s); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			continue
+		}
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(Secret{}) {
+			if err := applyEnv(fv, name, lookup); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func setScalar(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case Duration:
+		d, err := ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(Duration(d)))
+		return nil
+	case Secret:
+		v.Set(reflect.ValueOf(NewSecret(s)))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		v.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		v.SetBool(b)
+	default:
+		return fmt.Errorf("this key cannot be set from the environment; use the file")
+	}
+	return nil
+}

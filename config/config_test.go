@@ -1,0 +1,72 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mamori-soc/mamori/config"
+)
+
+// Every file in testdata/bad has a sibling .err file holding the error text
+// it must produce (one expected substring per line).
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".err")
+			require.NoError(t, err, "every bad config needs its .err file")
+			_, err = config.Parse(data)
+			require.Error(t, err)
+			for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+				require.Contains(t, err.Error(), line)
+			}
+		})
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	require.NoError(t, err)
+	c, err := config.Parse(data)
+	require.NoError(t, err)
+	require.Equal(t, "Asia/Tokyo", c.Location().String())
+}
+
+func TestEnvOverrides(t *testing.T) {
+	t.Setenv("MAMORI_API_LISTEN", "127.0.0.1:9999")
+	t.Setenv("MAMORI_INGEST_BATCH_MAX_WAIT", "2s")
+	t.Setenv("MAMORI_DATA_DIR", t.TempDir())
+	c, err := config.Load("")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9999", c.API.Listen)
+	require.Equal(t, config.Duration(2*time.Second), c.Ingest.Batch.MaxWait)
+
+	t.Setenv("MAMORI_STAGES_PARSE_WORKERS", "many")
+	_, err = config.Load("")
+	require.ErrorContains(t, err, "MAMORI_STAGES_PARSE_WORKERS")
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := config.NewSecret("hunter2")
+	for _, out := range []string{s.String(), s.GoString(), s.LogValue().String()} {
+		require.NotContains(t, out, "hunter2")
+	}
+	require.Equal(t, "hunter2", s.Reveal())
+}
+
+func TestParseDuration(t *testing.T) {
+	d, err := config.ParseDuration("30d")
+	require.NoError(t, err)
+	require.Equal(t, 30*24*time.Hour, d)
+	_, err = config.ParseDuration("3 weeks")
+	require.ErrorContains(t, err, "30d")
+}
