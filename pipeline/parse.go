@@ -1,0 +1,194 @@
+// Package pipeline holds the work of Mamori's built-in stages: the parse
+// stage, which turns raw records into ECS events, and the index stage, which
+// writes events to the store. Each is a stage.Handler; records that cannot be
+// processed go whole to the dead-letter topic with the reason, and never stop
+// the stage.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/dlq"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/parsers"
+	"github.com/mamori-soc/mamori/stage"
+)
+
+// HeaderID carries the event id on mamori.events records.
+const HeaderID = "mamori.id"
+
+// HeaderTruncated carries the original size of a message an edge cut to its
+// maximum size.
+const HeaderTruncated = "mamori.truncated"
+
+// Parse is the parse stage's handler.
+type Parse struct {
+	parsers map[string]parsers.Parser
+	pub     bus.Producer
+	log     *slog.Logger
+	now     func() time.Time
+	m       *Metrics
+}
+
+var _ stage.Handler = (*Parse)(nil)
+
+// NewParse returns the parse handler. byFormat maps the edge's format header
+// (bus.HeaderFormat) to its parser. Metrics may be nil.
+func NewParse(byFormat map[string]parsers.Parser, pub bus.Producer, log *slog.Logger, m *Metrics) *Parse {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Parse{parsers: byFormat, pub: pub, log: log, now: time.Now, m: m}
+}
+
+// Handle parses the batch and publishes events and dead letters in one call,
+// so the batch is committed only when both are durable.
+func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
+	out := make([]bus.Record, 0, len(batch))
+	now := p.now().UTC()
+	var buf []byte
+	for i := range batch {
+		rec := &batch[i]
+		var e event.Event
+		err := p.parse(rec, now, &e)
+		if err == nil {
+			start := len(buf)
+			buf, err = event.AppendJSON(buf, &e)
+			if err == nil {
+				out = append(out, bus.Record{
+					Topic:   bus.TopicEvents,
+					Key:     eventKey(&e),
+					Value:   buf[start:len(buf):len(buf)],
+					Headers: []bus.Header{{Key: HeaderID, Value: []byte(e.Event.ID)}},
+					Time:    e.Timestamp,
+				})
+				continue
+			}
+		}
+		out = append(out, dlq.Wrap(*rec, "parse", err, now))
+		p.m.failed("parse", err)
+		p.log.Debug("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
+	}
+	if err := p.pub.Publish(ctx, out...); err != nil {
+		return fmt.Errorf("parse: publish: %w", err)
+	}
+	return nil
+}
+
+func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
+	format, _ := rec.Header(bus.HeaderFormat)
+	parser := p.parsers[format]
+	if parser == nil {
+		return fmt.Errorf("%w: no parser for format %q", parsers.ErrUnparsable, format)
+	}
+	meta, src, err := metaOf(rec)
+	if err != nil {
+		return err
+	}
+	if err := parser.Parse(rec.Value, meta, e); err != nil {
+		return err
+	}
+	e.Event.ID = event.ID(src, rec.Value)
+	e.Event.Created = meta.Received
+	e.Event.Ingested = now
+	if e.Timestamp.IsZero() {
+		e.Timestamp = meta.Received
+	}
+	if e.Agent == nil {
+		e.Agent = &event.Agent{}
+	}
+	e.Agent.Type, e.Agent.Name = "mamori", meta.Receiver
+	if meta.Peer != "" {
+		_ = e.Set("log.source.address", meta.Peer)
+	}
+	if t := transport(meta.Transport); t != "" {
+		_ = e.Set("network.transport", t)
+	}
+	if format != "" {
+		_ = e.Set("input.type", format)
+	}
+	return nil
+}
+
+// metaOf reads what the edge stamped on a raw record.
+func metaOf(rec *bus.Record) (parsers.Meta, event.Source, error) {
+	var m parsers.Meta
+	var src event.Source
+	src.Received, _ = rec.Header(bus.HeaderReceived)
+	src.Receiver, _ = rec.Header(bus.HeaderReceiver)
+	src.Peer, _ = rec.Header(bus.HeaderPeer)
+	src.Transport, _ = rec.Header(bus.HeaderTransport)
+	if src.Received == "" {
+		// A record published without an edge stamp (a replayed import, a
+		// foreign producer) is identified by its position instead.
+		src.Received = rec.Time.UTC().Format(time.RFC3339Nano)
+		src.Peer = fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset)
+	}
+	t, err := time.Parse(time.RFC3339Nano, src.Received)
+	if err != nil {
+		return m, src, fmt.Errorf("%w: header %s: %v", parsers.ErrUnparsable, bus.HeaderReceived, err)
+	}
+	m.Received, m.Receiver, m.Peer, m.Transport = t.UTC(), src.Receiver, src.Peer, src.Transport
+	if s, ok := rec.Header(HeaderTruncated); ok {
+		m.Truncated, _ = strconv.ParseInt(s, 10, 64)
+	}
+	return m, src, nil
+}
+
+// transport maps an edge transport to ECS network.transport.
+func transport(t string) string {
+	switch t {
+	case "udp":
+		return "udp"
+	case "tcp", "tls":
+		return "tcp"
+	}
+	return ""
+}
+
+// eventKey partitions events by host, so one host's events stay in order.
+func eventKey(e *event.Event) []byte {
+	if e.Host != nil {
+		if e.Host.Name != "" {
+			return []byte(e.Host.Name)
+		}
+		if e.Host.Hostname != "" {
+			return []byte(e.Host.Hostname)
+		}
+	}
+	return []byte(e.Event.ID)
+}
+
+// Metrics count what the stages dead-letter, by stage and reason.
+type Metrics struct {
+	deadLettered *prometheus.CounterVec
+}
+
+// NewMetrics registers the pipeline metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mamori_dead_lettered_total", Help: "Records sent to the dead-letter topic, by stage and reason.",
+	}, []string{"stage", "reason"})}
+	reg.MustRegister(m.deadLettered)
+	return m
+}
+
+func (m *Metrics) failed(stage string, err error) {
+	if m == nil {
+		return
+	}
+	reason := "other"
+	switch {
+	case errors.Is(err, parsers.ErrUnparsable):
+		reason = "unparsable"
+	}
+	m.deadLettered.WithLabelValues(stage, reason).Inc()
+}
