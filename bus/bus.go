@@ -26,6 +26,7 @@ const (
 	HeaderPeer      = "mamori.peer"      // sender address
 	HeaderTransport = "mamori.transport" // udp, tcp, tls...
 	HeaderFormat    = "mamori.format"    // parser hint, for example "syslog"
+	HeaderTruncated = "mamori.truncated" // original size in bytes (decimal) when the edge cut an oversize message
 
 	HeaderError        = "mamori.error"         // DLQ: why the record failed
 	HeaderStage        = "mamori.stage"         // DLQ: stage that failed it
@@ -96,8 +97,10 @@ type TopicConfig struct {
 // Producer appends records to topics.
 type Producer interface {
 	// Publish appends the records and returns once every one of them is
-	// durable (acknowledged). A record with a key goes to the partition chosen
-	// by hashing the key; without one, the bus spreads records over partitions.
+	// durable (acknowledged). A record with a non-empty key goes to partition
+	// PartitionFor(key, n), as Kafka's default partitioner places it; without
+	// a key, the bus spreads records over partitions. Order is kept per
+	// partition: records of one call land in the order given.
 	// On error, some of the records may have been stored: callers retry the
 	// whole batch, which is safe because events carry deterministic ids.
 	Publish(ctx context.Context, records ...Record) error

@@ -16,7 +16,8 @@ var ErrNoTimestamp = errors.New("event: document has no @timestamp")
 
 // The codec uses github.com/goccy/go-json: it writes the same bytes as
 // encoding/json for Event and was about twice as fast in both directions in
-// BenchmarkJSONLib* (see docs/benchmarks.md).
+// BenchmarkJSONLib* (see docs/benchmarks.md). It does not escape <, > and &
+// as HTML, so raw log lines read as they were sent ("<38>Jan 15 ...").
 
 // Marshal encodes an event as an ECS JSON document: the typed core as nested
 // objects, then Fields as dotted keys in sorted order, so equal events always
@@ -27,7 +28,7 @@ func Marshal(e *Event) ([]byte, error) {
 
 // AppendJSON appends the JSON document of e to dst.
 func AppendJSON(dst []byte, e *Event) ([]byte, error) {
-	core, err := json.Marshal(e)
+	core, err := json.MarshalWithOption(e, json.DisableHTMLEscape())
 	if err != nil {
 		return dst, fmt.Errorf("event: encode: %w", err)
 	}
@@ -41,8 +42,8 @@ func AppendJSON(dst []byte, e *Event) ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(e.Fields[k])
+		kb, _ := json.MarshalWithOption(k, json.DisableHTMLEscape())
+		vb, err := json.MarshalWithOption(e.Fields[k], json.DisableHTMLEscape())
 		if err != nil {
 			return dst, fmt.Errorf("event: encode field %s: %w", k, err)
 		}

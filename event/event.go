@@ -36,21 +36,21 @@ type Event struct {
 
 // Meta is the ECS "event" field set.
 type Meta struct {
-	ID       string    `json:"id,omitempty"`
-	Kind     string    `json:"kind,omitempty"`
-	Category []string  `json:"category,omitempty"`
-	Type     []string  `json:"type,omitempty"`
-	Action   string    `json:"action,omitempty"`
-	Code     string    `json:"code,omitempty"`
-	Outcome  string    `json:"outcome,omitempty"`
-	Dataset  string    `json:"dataset,omitempty"`
-	Module   string    `json:"module,omitempty"`
-	Provider string    `json:"provider,omitempty"`
-	Severity int64     `json:"severity,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Created  time.Time `json:"created,omitzero"`
-	Ingested time.Time `json:"ingested,omitzero"`
-	Original string    `json:"original,omitempty"`
+	ID       string     `json:"id,omitempty"`
+	Kind     string     `json:"kind,omitempty"`
+	Category []string   `json:"category,omitempty"`
+	Type     []string   `json:"type,omitempty"`
+	Action   string     `json:"action,omitempty"`
+	Code     string     `json:"code,omitempty"`
+	Outcome  string     `json:"outcome,omitempty"`
+	Dataset  string     `json:"dataset,omitempty"`
+	Module   string     `json:"module,omitempty"`
+	Provider string     `json:"provider,omitempty"`
+	Severity *int64     `json:"severity,omitempty"` // nil when absent; 0 is a severity
+	Reason   string     `json:"reason,omitempty"`
+	Created  *time.Time `json:"created,omitempty"`
+	Ingested *time.Time `json:"ingested,omitempty"`
+	Original string     `json:"original,omitempty"`
 }
 
 // Agent is the ECS "agent" field set: the Mamori receiver that collected the event.

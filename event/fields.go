@@ -181,6 +181,42 @@ func date(name string, ptr func(e *Event) *time.Time) *Field {
 		})
 }
 
+// optLong defines an integer field where zero is a value and nil is absence.
+func optLong(name string, ptr func(e *Event) **int64) *Field {
+	return def(name, Long,
+		func(e *Event) (any, bool) {
+			if p := *ptr(e); p != nil {
+				return *p, true
+			}
+			return nil, false
+		},
+		func(e *Event, v any) error {
+			n, err := toInt(v)
+			if err == nil {
+				*ptr(e) = &n
+			}
+			return err
+		})
+}
+
+// optDate defines a time field that may be absent.
+func optDate(name string, ptr func(e *Event) **time.Time) *Field {
+	return def(name, Date,
+		func(e *Event) (any, bool) {
+			if p := *ptr(e); p != nil {
+				return *p, true
+			}
+			return nil, false
+		},
+		func(e *Event, v any) error {
+			t, err := toTime(v)
+			if err == nil {
+				*ptr(e) = &t
+			}
+			return err
+		})
+}
+
 func toStrings(v any) ([]string, error) {
 	switch x := v.(type) {
 	case []string:
@@ -246,10 +282,10 @@ func init() {
 	str("event.dataset", Keyword, func(e *Event, _ bool) *string { return &e.Event.Dataset }).Hot = true
 	str("event.module", Keyword, func(e *Event, _ bool) *string { return &e.Event.Module })
 	str("event.provider", Keyword, func(e *Event, _ bool) *string { return &e.Event.Provider })
-	long("event.severity", func(e *Event, _ bool) *int64 { return &e.Event.Severity })
+	optLong("event.severity", func(e *Event) **int64 { return &e.Event.Severity })
 	str("event.reason", Keyword, func(e *Event, _ bool) *string { return &e.Event.Reason })
-	date("event.created", func(e *Event) *time.Time { return &e.Event.Created })
-	date("event.ingested", func(e *Event) *time.Time { return &e.Event.Ingested })
+	optDate("event.created", func(e *Event) **time.Time { return &e.Event.Created })
+	optDate("event.ingested", func(e *Event) **time.Time { return &e.Event.Ingested })
 	str("event.original", Keyword, func(e *Event, _ bool) *string { return &e.Event.Original })
 
 	agent := func(e *Event, alloc bool) *Agent {

@@ -21,8 +21,8 @@ func sample() *event.Event {
 		Timestamp: time.Date(2026, 11, 26, 5, 4, 3, 123456000, time.UTC),
 		Message:   "Failed password for invalid user admin from 203.0.113.9 port 51122 ssh2",
 		Event: event.Meta{ID: "0123456789abcdefghijklmnopqrstuv", Kind: "event", Category: []string{"authentication"},
-			Type: []string{"start"}, Outcome: "failure", Dataset: "syslog", Module: "syslog", Severity: 6,
-			Created:  time.Date(2026, 11, 26, 5, 4, 3, 200000000, time.UTC),
+			Type: []string{"start"}, Outcome: "failure", Dataset: "syslog", Module: "syslog", Severity: ptr(int64(6)),
+			Created:  ptr(time.Date(2026, 11, 26, 5, 4, 3, 200000000, time.UTC)),
 			Original: "<38>Nov 26 14:04:03 web03 sshd[4242]: Failed password for invalid user admin from 203.0.113.9 port 51122 ssh2"},
 		Host:    &event.Host{Name: "web03", Hostname: "web03"},
 		Process: &event.Process{Name: "sshd", PID: 4242},
@@ -33,6 +33,8 @@ func sample() *event.Event {
 	}
 	return e
 }
+
+func ptr[T any](v T) *T { return &v }
 
 type lib struct {
 	name      string

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,16 +17,13 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/dlq"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/parsers"
 	"github.com/mamori-soc/mamori/stage"
 )
 
 // HeaderID carries the event id on mamori.events records.
 const HeaderID = "mamori.id"
-
-// HeaderTruncated carries the original size of a message an edge cut to its
-// maximum size.
-const HeaderTruncated = "mamori.truncated"
 
 // Parse is the parse stage's handler.
 type Parse struct {
@@ -97,8 +93,7 @@ func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 		return err
 	}
 	e.Event.ID = event.ID(src, rec.Value)
-	e.Event.Created = meta.Received
-	e.Event.Ingested = now
+	e.Event.Created, e.Event.Ingested = &meta.Received, &now
 	if e.Timestamp.IsZero() {
 		e.Timestamp = meta.Received
 	}
@@ -118,29 +113,15 @@ func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 	return nil
 }
 
-// metaOf reads what the edge stamped on a raw record.
+// metaOf reads what the edge stamped on a raw record, and the source
+// identity that, with the raw bytes, determines the event id.
 func metaOf(rec *bus.Record) (parsers.Meta, event.Source, error) {
-	var m parsers.Meta
-	var src event.Source
-	src.Received, _ = rec.Header(bus.HeaderReceived)
-	src.Receiver, _ = rec.Header(bus.HeaderReceiver)
-	src.Peer, _ = rec.Header(bus.HeaderPeer)
-	src.Transport, _ = rec.Header(bus.HeaderTransport)
-	if src.Received == "" {
-		// A record published without an edge stamp (a replayed import, a
-		// foreign producer) is identified by its position instead.
-		src.Received = rec.Time.UTC().Format(time.RFC3339Nano)
-		src.Peer = fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset)
-	}
-	t, err := time.Parse(time.RFC3339Nano, src.Received)
+	m, err := ingest.Meta(rec)
 	if err != nil {
-		return m, src, fmt.Errorf("%w: header %s: %v", parsers.ErrUnparsable, bus.HeaderReceived, err)
+		return m, event.Source{}, fmt.Errorf("%w: %w", parsers.ErrUnparsable, err)
 	}
-	m.Received, m.Receiver, m.Peer, m.Transport = t.UTC(), src.Receiver, src.Peer, src.Transport
-	if s, ok := rec.Header(HeaderTruncated); ok {
-		m.Truncated, _ = strconv.ParseInt(s, 10, 64)
-	}
-	return m, src, nil
+	received, _ := rec.Header(bus.HeaderReceived)
+	return m, event.Source{Receiver: m.Receiver, Peer: m.Peer, Transport: m.Transport, Received: received}, nil
 }
 
 // transport maps an edge transport to ECS network.transport.

@@ -1,0 +1,121 @@
+package syslog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/japanese"
+
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/parsers"
+	"github.com/mamori-soc/mamori/parsers/syslog"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*/expected.{json,err} from the parser's output")
+
+// goldenMeta is testdata/<case>/meta.json. Every key is optional.
+type goldenMeta struct {
+	Received  time.Time `json:"received"`  // default 2025-01-15T10:00:05+09:00
+	Peer      string    `json:"peer"`      // default 192.0.2.10:51514
+	Transport string    `json:"transport"` // default udp
+	Truncated int64     `json:"truncated"`
+	// Encoding, when set to Shift_JIS, EUC-JP or ISO-2022-JP, encodes
+	// input.txt (kept in UTF-8 so it stays readable) before parsing.
+	Encoding string `json:"encoding"`
+}
+
+var defaultReceived = time.Date(2025, 1, 15, 10, 0, 5, 0, time.FixedZone("JST", 9*3600))
+
+// readGolden loads a case: input.txt with one final line feed dropped (an
+// input that must end in a line feed ends in two), and meta.json.
+func readGolden(t *testing.T, dir string) ([]byte, parsers.Meta) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "input.txt"))
+	require.NoError(t, err)
+	raw = bytes.TrimSuffix(raw, []byte("\n"))
+	gm := goldenMeta{Received: defaultReceived, Peer: "192.0.2.10:51514", Transport: "udp"}
+	if b, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&gm), "meta.json")
+	} else {
+		require.ErrorIs(t, err, os.ErrNotExist)
+	}
+	switch gm.Encoding {
+	case "":
+	case "Shift_JIS":
+		raw, err = japanese.ShiftJIS.NewEncoder().Bytes(raw)
+	case "EUC-JP":
+		raw, err = japanese.EUCJP.NewEncoder().Bytes(raw)
+	case "ISO-2022-JP":
+		raw, err = japanese.ISO2022JP.NewEncoder().Bytes(raw)
+	default:
+		t.Fatalf("meta.json: unknown encoding %q", gm.Encoding)
+	}
+	require.NoError(t, err, "encoding input.txt")
+	return raw, parsers.Meta{
+		Received:  gm.Received,
+		Receiver:  "syslog-udp",
+		Peer:      gm.Peer,
+		Transport: gm.Transport,
+		Truncated: gm.Truncated,
+	}
+}
+
+func TestGolden(t *testing.T) {
+	p, err := syslog.New(syslog.DefaultConfig())
+	require.NoError(t, err)
+	dirs, err := filepath.Glob(filepath.Join("testdata", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || filepath.Base(dir) == "fuzz" {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			raw, meta := readGolden(t, dir)
+			rawCopy := bytes.Clone(raw)
+			var e event.Event
+			perr := p.Parse(raw, meta, &e)
+			require.Equal(t, rawCopy, raw, "Parse modified its input")
+
+			jsonPath, errPath := filepath.Join(dir, "expected.json"), filepath.Join(dir, "expected.err")
+			if *update {
+				_ = os.Remove(jsonPath)
+				_ = os.Remove(errPath)
+				if perr != nil {
+					require.NoError(t, os.WriteFile(errPath, []byte(perr.Error()+"\n"), 0o644))
+					return
+				}
+				got, err := event.Marshal(&e)
+				require.NoError(t, err)
+				var pretty bytes.Buffer
+				require.NoError(t, json.Indent(&pretty, got, "", "  "))
+				pretty.WriteByte('\n')
+				require.NoError(t, os.WriteFile(jsonPath, pretty.Bytes(), 0o644))
+				return
+			}
+
+			if want, err := os.ReadFile(errPath); err == nil {
+				require.Error(t, perr, "want error %q", want)
+				require.Equal(t, strings.TrimSuffix(string(want), "\n"), perr.Error())
+				require.True(t, errors.Is(perr, parsers.ErrUnparsable), "error does not wrap parsers.ErrUnparsable")
+				return
+			}
+			require.NoError(t, perr)
+			want, err := os.ReadFile(jsonPath)
+			require.NoError(t, err, "no expected.json or expected.err: run go test -run TestGolden -update")
+			got, err := event.Marshal(&e)
+			require.NoError(t, err)
+			require.JSONEq(t, string(want), string(got))
+		})
+	}
+}
