@@ -1,0 +1,189 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/parsers"
+	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/pipeline"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// recorder is a bus.Producer that keeps what was published, or fails.
+type recorder struct {
+	mu   sync.Mutex
+	recs []bus.Record
+	fail error
+}
+
+func (r *recorder) Publish(_ context.Context, recs ...bus.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.recs = append(r.recs, recs...)
+	return nil
+}
+
+func (r *recorder) topic(name string) []bus.Record {
+	var out []bus.Record
+	for _, rec := range r.recs {
+		if rec.Topic == name {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func raw(t *testing.T, msg string, size int64) bus.Record {
+	t.Helper()
+	s := ingest.NewStamper(ingest.StamperConfig{Topic: bus.TopicRawSyslog, Receiver: "syslog-tcp", Transport: "tcp", Format: "syslog"})
+	rec := s.Stamp(ingest.NewPeer(netip.MustParseAddrPort("192.0.2.7:40000")), []byte(msg), size)
+	rec.Topic, rec.Partition, rec.Offset = bus.TopicRawSyslog, 1, 42
+	return rec
+}
+
+func newParse(t *testing.T, pub bus.Producer, reg *prometheus.Registry) *pipeline.Parse {
+	t.Helper()
+	p, err := psyslog.New(psyslog.Config{Location: "Asia/Tokyo"})
+	require.NoError(t, err)
+	return pipeline.NewParse(map[string]parsers.Parser{"syslog": p}, pub, nil, pipeline.NewMetrics(reg))
+}
+
+func TestParseGoodAndBadRecords(t *testing.T) {
+	pub := &recorder{}
+	reg := prometheus.NewRegistry()
+	good := raw(t, "<38>Nov 26 14:04:03 web03 sshd[4242]: Failed password for tanaka from 203.0.113.9 port 51122 ssh2", 0)
+	binary := raw(t, "\xff\xfe\x00\x01garbage", 0)
+	cut := raw(t, "<13>1 2026-11-26T05:04:03Z web03 app - - - "+strings.Repeat("x", 100), 200000)
+	unknown := raw(t, "<13>hello", 0)
+	unknown.SetHeader(bus.HeaderFormat, "netflow")
+	batch := []bus.Record{good, binary, cut, unknown}
+
+	require.NoError(t, newParse(t, pub, reg).Handle(context.Background(), batch))
+
+	events := pub.topic(bus.TopicEvents)
+	require.Len(t, events, 1)
+	var e event.Event
+	require.NoError(t, event.Unmarshal(events[0].Value, &e))
+	id, _ := events[0].Header(pipeline.HeaderID)
+	require.Equal(t, e.Event.ID, id)
+	require.Equal(t, "web03", e.Host.Hostname)
+	require.Equal(t, "syslog-tcp", e.Agent.Name)
+	require.Equal(t, "192.0.2.7:40000", e.Log.Source.Address)
+	require.Equal(t, "tcp", e.Network.Transport)
+	require.NotNil(t, e.Event.Created)
+	require.Equal(t, []byte("web03"), events[0].Key, "events are partitioned by host")
+
+	dead := pub.topic(bus.TopicDLQ)
+	require.Len(t, dead, 3)
+	for i, d := range dead {
+		orig := batch[i+1]
+		require.Equal(t, orig.Value, d.Value, "the raw record is kept whole")
+		stage, _ := d.Header(bus.HeaderStage)
+		require.Equal(t, "parse", stage)
+		src, _ := d.Header(bus.HeaderSourceOffset)
+		require.Equal(t, "1/42", src)
+	}
+	msg := func(i int) string { s, _ := dead[i].Header(bus.HeaderError); return s }
+	require.Contains(t, msg(0), "not UTF-8 or Shift_JIS")
+	require.Contains(t, msg(1), "200000 bytes")
+	require.Contains(t, msg(2), `no parser for format "netflow"`)
+	require.Equal(t, 3.0, deadLettered(t, reg))
+}
+
+func deadLettered(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var total float64
+	for _, mf := range mfs {
+		if mf.GetName() == "mamori_dead_lettered_total" {
+			for _, m := range mf.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+func TestParseSameRecordSameID(t *testing.T) {
+	pub := &recorder{}
+	h := newParse(t, pub, prometheus.NewRegistry())
+	rec := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0)
+	require.NoError(t, h.Handle(context.Background(), []bus.Record{rec}))
+	require.NoError(t, h.Handle(context.Background(), []bus.Record{rec}))
+	ev := pub.topic(bus.TopicEvents)
+	require.Len(t, ev, 2)
+	a, _ := ev[0].Header(pipeline.HeaderID)
+	b, _ := ev[1].Header(pipeline.HeaderID)
+	require.Equal(t, a, b, "a redelivered raw record gets the same event id")
+
+	other := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0) // received again: a new event
+	require.NoError(t, h.Handle(context.Background(), []bus.Record{other}))
+	c, _ := pub.topic(bus.TopicEvents)[2].Header(pipeline.HeaderID)
+	require.NotEqual(t, a, c)
+}
+
+func TestParsePublishFailureFailsTheBatch(t *testing.T) {
+	pub := &recorder{fail: bus.ErrUnavailable}
+	err := newParse(t, pub, prometheus.NewRegistry()).Handle(context.Background(), []bus.Record{raw(t, "<13>x", 0)})
+	require.ErrorIs(t, err, bus.ErrUnavailable)
+}
+
+// fakeStore accepts documents, rejecting those whose id starts with "bad",
+// or fails whole requests while down.
+type fakeStore struct {
+	store.Store
+	down   bool
+	stored map[string]bool
+}
+
+func (f *fakeStore) Index(_ context.Context, _ string, docs []store.Doc) ([]store.IndexResult, error) {
+	if f.down {
+		return nil, store.ErrUnavailable
+	}
+	out := make([]store.IndexResult, len(docs))
+	for i, d := range docs {
+		out[i].ID = d.ID
+		if strings.HasPrefix(d.ID, "bad") {
+			out[i].Err = store.ErrBadDocument
+			continue
+		}
+		f.stored[d.ID] = true
+	}
+	return out, nil
+}
+
+func TestIndexRoutesRejectedDocumentsToDLQ(t *testing.T) {
+	s := &fakeStore{stored: map[string]bool{}}
+	pub := &recorder{}
+	x := pipeline.NewIndex(s, store.Events, pub, nil, nil)
+	rec := func(id string) bus.Record {
+		return bus.Record{Topic: bus.TopicEvents, Value: []byte(`{"@timestamp":"2026-01-01T00:00:00Z"}`), Headers: []bus.Header{{Key: pipeline.HeaderID, Value: []byte(id)}}}
+	}
+	require.NoError(t, x.Handle(context.Background(), []bus.Record{rec("a"), rec("bad1"), rec("b")}))
+	require.True(t, s.stored["a"] && s.stored["b"])
+	dead := pub.topic(bus.TopicDLQ)
+	require.Len(t, dead, 1)
+	stage, _ := dead[0].Header(bus.HeaderStage)
+	require.Equal(t, "index", stage)
+
+	s.down = true
+	err := x.Handle(context.Background(), []bus.Record{rec("c")})
+	require.True(t, errors.Is(err, store.ErrUnavailable), "a store that is down fails the batch so it is retried, not dead-lettered")
+	require.Len(t, pub.topic(bus.TopicDLQ), 1)
+}
+
