@@ -1,9 +1,3 @@
-// Package kql parses the Kibana Query Language into an abstract syntax tree.
-// Every query in Mamori (searches, detection rules, exceptions, dashboards,
-// log-retrieval requests) goes through Parse once; the tree is then compiled
-// by the store for its engine (SQL, Elasticsearch query DSL) or by Compile
-// into an in-memory matcher for the streaming detection engine. The shared
-// case table in package kqltest keeps the compilers in agreement.
 package kql
 
 // Node is a node of the query tree: *And, *Or, *Not, *Match, *Range, *Exists
@@ -48,7 +42,9 @@ type Match struct {
 // Value is the right-hand side of a Match.
 type Value struct {
 	// Text is the unescaped value. For a wildcard value, the segments between
-	// wildcards are in Parts and Text keeps the original spelling.
+	// wildcards are in Parts and Text keeps the original spelling: the parts
+	// joined by "*" (an escaped "\*" is in a part, so only Parts tells the
+	// two apart; Text is for messages).
 	Text string
 	// Quoted values are phrases: no wildcards, matched as one sequence.
 	Quoted bool

@@ -36,7 +36,10 @@ type Nothing struct{}
 // Keyword fields (case-sensitive), an int64 for Long, a float64 for Double, a
 // bool for Boolean, a netip.Addr for IP. A Keyword field compares a numeric or
 // boolean document value by its canonical text (strconv.FormatInt,
-// strconv.FormatFloat(f, 'g', -1, 64), "true"/"false").
+// strconv.FormatFloat(f, 'g', -1, 64), "true"/"false"; a time.Time as RFC 3339
+// in UTC with nanoseconds as needed). Plan plans an IP value as InPrefix and
+// a date as Between, so Equals on those types only comes from code that
+// builds conditions itself.
 type Equals struct {
 	Field string
 	Type  event.Type
@@ -72,7 +75,11 @@ type InPrefix struct {
 
 // Between matches values within bounds; a nil bound is open. Bounds have the
 // same Go types as Equals.Value, with time.Time (UTC) for Date fields and
-// string for Keyword fields (compared bytewise).
+// string for Keyword fields (compared bytewise, other values by their
+// canonical text as for Equals). IP addresses compare in their 16-byte form
+// (IPv4 as IPv4-mapped IPv6), as Elasticsearch orders them. A date value of
+// the query is a period (a day, a second...); Plan has already turned it
+// into bounds, half-open [Lo, Hi) for equality.
 type Between struct {
 	Field          string
 	Type           event.Type

@@ -81,11 +81,15 @@ type Query struct {
 type SearchRequest struct {
 	Query
 	// Sort defaults to TimeField descending. The store always adds the
-	// document id as a final tie-breaker so that paging is stable.
+	// document id as a final tie-breaker, in the direction of the first sort
+	// field, so that paging is stable. Documents without a value of a sort
+	// field come last in either direction; a multi-valued field sorts by its
+	// least value ascending and its greatest descending (as Elasticsearch).
 	Sort []SortField
 	// Size is the page size (default 100, at most 10,000).
 	Size int
-	// SearchAfter is the Sort of the last hit of the previous page.
+	// SearchAfter is the Sort of the last hit of the previous page. It may
+	// have been through JSON: times also arrive as RFC 3339 strings.
 	SearchAfter []any
 }
 
@@ -96,10 +100,19 @@ type Hit struct {
 	Sort []any
 }
 
+// TotalHitsLimit is how far Search counts matching documents exactly (as
+// Elasticsearch's default track_total_hits): counting every match of a broad
+// query over millions of documents would cost more than the page itself.
+const TotalHitsLimit = 10000
+
 // SearchResult is one page of hits.
 type SearchResult struct {
-	Hits  []Hit
-	Total int64 // number of documents matching the query
+	Hits []Hit
+	// Total is the number of documents matching the query, exact up to
+	// TotalHitsLimit. When more match, Total is TotalHitsLimit and
+	// TotalCapped is set; Count gives the exact number.
+	Total       int64
+	TotalCapped bool
 }
 
 // TermsAgg counts the most frequent values of a field.
