@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-soc/mamori/ingest/syslog"
+	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
 )
 
 // Config is the whole configuration.
@@ -68,19 +71,14 @@ type EmbeddedStore struct{}
 
 // Ingest configures the edges.
 type Ingest struct {
-	Batch Batch `yaml:"batch"`
-}
-
-// Batch bounds what an edge holds in memory before it is durable in the bus:
-// the window a crash can lose.
-type Batch struct {
-	MaxRecords int      `yaml:"max_records"`
-	MaxBytes   int      `yaml:"max_bytes"`
-	MaxWait    Duration `yaml:"max_wait"`
+	Syslog syslog.Config `yaml:"syslog"`
 }
 
 // Parsers configures the parse stage's parsers.
-type Parsers struct{}
+type Parsers struct {
+	// Syslog's location defaults to the top-level timezone.
+	Syslog psyslog.Config `yaml:"syslog"`
+}
 
 // Stages sizes the stages.
 type Stages struct {
@@ -130,9 +128,6 @@ func Default() *Config {
 		Timezone: "Asia/Tokyo",
 		Log:      Log{Level: "info", Format: "text"},
 		Bus:      Bus{Embedded: Journal{Sync: "full", Partitions: 2}},
-		Ingest: Ingest{Batch: Batch{
-			MaxRecords: 1000, MaxBytes: 4 << 20, MaxWait: Duration(200 * time.Millisecond),
-		}},
 		Stages: Stages{
 			Parse: StageConfig{Workers: 2, BatchSize: 1000},
 			Index: StageConfig{Workers: 1, BatchSize: 2000},
@@ -226,15 +221,18 @@ func (c *Config) Validate() error {
 	if c.Bus.Embedded.Partitions < 1 || c.Bus.Embedded.Partitions > 64 {
 		bad("bus.embedded.partitions", "%d: want 1 to 64", c.Bus.Embedded.Partitions)
 	}
-	b := c.Ingest.Batch
-	if b.MaxRecords < 1 {
-		bad("ingest.batch.max_records", "%d: want at least 1", b.MaxRecords)
+	if len(c.Ingest.Syslog.Listeners) == 0 {
+		c.Ingest.Syslog.Listeners = []syslog.ListenerConfig{{Protocol: syslog.ProtocolUDP}, {Protocol: syslog.ProtocolTCP}}
 	}
-	if b.MaxBytes < 1024 {
-		bad("ingest.batch.max_bytes", "%d: want at least 1024", b.MaxBytes)
+	c.Ingest.Syslog.ApplyDefaults()
+	if err := c.Ingest.Syslog.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: ingest.syslog: %w", err))
 	}
-	if b.MaxWait <= 0 || time.Duration(b.MaxWait) > time.Minute {
-		bad("ingest.batch.max_wait", "%s: want more than 0 and at most 1m", time.Duration(b.MaxWait))
+	if c.Parse.Syslog.Location == "" {
+		c.Parse.Syslog.Location = c.Timezone
+	}
+	if err := c.Parse.Syslog.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: parse.syslog: %w", err))
 	}
 	for name, s := range map[string]StageConfig{"parse": c.Stages.Parse, "index": c.Stages.Index} {
 		if s.Workers < 1 || s.Workers > 64 {

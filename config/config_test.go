@@ -43,12 +43,13 @@ func TestExampleConfigIsValid(t *testing.T) {
 
 func TestEnvOverrides(t *testing.T) {
 	t.Setenv("MAMORI_API_LISTEN", "127.0.0.1:9999")
-	t.Setenv("MAMORI_INGEST_BATCH_MAX_WAIT", "2s")
+	t.Setenv("MAMORI_TIMEZONE", "UTC")
 	t.Setenv("MAMORI_DATA_DIR", t.TempDir())
 	c, err := config.Load("")
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:9999", c.API.Listen)
-	require.Equal(t, config.Duration(2*time.Second), c.Ingest.Batch.MaxWait)
+	require.Equal(t, time.UTC, c.Location())
+	require.Equal(t, "UTC", c.Parse.Syslog.Location, "the parser's zone follows the top-level timezone")
 
 	t.Setenv("MAMORI_STAGES_PARSE_WORKERS", "many")
 	_, err = config.Load("")

@@ -21,21 +21,16 @@ var ErrNoTimestamp = errors.New("event: document has no @timestamp")
 
 // Marshal encodes an event as an ECS JSON document: the typed core as nested
 // objects, then Fields as dotted keys in sorted order, so equal events always
-// encode to equal bytes.
+// encode to equal bytes. The result is freshly allocated.
 func Marshal(e *Event) ([]byte, error) {
-	return AppendJSON(nil, e)
-}
-
-// AppendJSON appends the JSON document of e to dst.
-func AppendJSON(dst []byte, e *Event) ([]byte, error) {
-	core, err := json.MarshalWithOption(e, json.DisableHTMLEscape())
+	out, err := json.MarshalWithOption(e, json.DisableHTMLEscape())
 	if err != nil {
-		return dst, fmt.Errorf("event: encode: %w", err)
+		return nil, fmt.Errorf("event: encode: %w", err)
 	}
 	if len(e.Fields) == 0 {
-		return append(dst, core...), nil
+		return out, nil
 	}
-	dst = append(dst, core[:len(core)-1]...) // drop the closing brace
+	out = out[:len(out)-1] // reopen the object
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)
@@ -45,14 +40,14 @@ func AppendJSON(dst []byte, e *Event) ([]byte, error) {
 		kb, _ := json.MarshalWithOption(k, json.DisableHTMLEscape())
 		vb, err := json.MarshalWithOption(e.Fields[k], json.DisableHTMLEscape())
 		if err != nil {
-			return dst, fmt.Errorf("event: encode field %s: %w", k, err)
+			return nil, fmt.Errorf("event: encode field %s: %w", k, err)
 		}
-		dst = append(dst, ',')
-		dst = append(dst, kb...)
-		dst = append(dst, ':')
-		dst = append(dst, vb...)
+		out = append(out, ',')
+		out = append(out, kb...)
+		out = append(out, ':')
+		out = append(out, vb...)
 	}
-	return append(dst, '}'), nil
+	return append(out, '}'), nil
 }
 
 // Unmarshal decodes an ECS JSON document, nested or with dotted keys, into e.

@@ -50,19 +50,18 @@ func NewParse(byFormat map[string]parsers.Parser, pub bus.Producer, log *slog.Lo
 func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
 	out := make([]bus.Record, 0, len(batch))
 	now := p.now().UTC()
-	var buf []byte
 	for i := range batch {
 		rec := &batch[i]
 		var e event.Event
 		err := p.parse(rec, now, &e)
 		if err == nil {
-			start := len(buf)
-			buf, err = event.AppendJSON(buf, &e)
+			var data []byte
+			data, err = event.Marshal(&e)
 			if err == nil {
 				out = append(out, bus.Record{
 					Topic:   bus.TopicEvents,
 					Key:     eventKey(&e),
-					Value:   buf[start:len(buf):len(buf)],
+					Value:   data,
 					Headers: []bus.Header{{Key: HeaderID, Value: []byte(e.Event.ID)}},
 					Time:    e.Timestamp,
 				})

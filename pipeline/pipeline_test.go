@@ -55,7 +55,7 @@ func raw(t *testing.T, msg string, size int64) bus.Record {
 	return rec
 }
 
-func newParse(t *testing.T, pub bus.Producer, reg *prometheus.Registry) *pipeline.Parse {
+func newParse(t testing.TB, pub bus.Producer, reg *prometheus.Registry) *pipeline.Parse {
 	t.Helper()
 	p, err := psyslog.New(psyslog.Config{Location: "Asia/Tokyo"})
 	require.NoError(t, err)
@@ -186,4 +186,3 @@ func TestIndexRoutesRejectedDocumentsToDLQ(t *testing.T) {
 	require.True(t, errors.Is(err, store.ErrUnavailable), "a store that is down fails the batch so it is retried, not dead-lettered")
 	require.Len(t, pub.topic(bus.TopicDLQ), 1)
 }
-

@@ -1,0 +1,89 @@
+// Package app assembles a running Mamori from its configuration: it opens
+// the bus and the store the configuration selects, creates the topics, and
+// runs the edges, the stages, the retention sweeper and the HTTP server until
+// it is stopped. The command line only parses flags and calls into app.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/bus/journal"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/store/sqlitestore"
+)
+
+// JournalPath and StorePath are where the embedded bus and store live.
+func JournalPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "journal.db") }
+
+// StorePath is the embedded store's database file.
+func StorePath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "store.db") }
+
+// OpenBus opens the configured bus.
+func OpenBus(cfg *config.Config, log *slog.Logger) (bus.Bus, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	sync := journal.SyncFull
+	if cfg.Bus.Embedded.Sync == "normal" {
+		sync = journal.SyncNormal
+	}
+	j, err := journal.Open(JournalPath(cfg), journal.Options{
+		Sync:              sync,
+		DefaultPartitions: cfg.Bus.Embedded.Partitions,
+		Logger:            log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	return j, nil
+}
+
+// OpenStore opens the configured store.
+func OpenStore(cfg *config.Config) (store.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	s, err := sqlitestore.Open(StorePath(cfg), sqlitestore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return s, nil
+}
+
+// Topics returns the topics Mamori uses, with their configured retention.
+func Topics(cfg *config.Config) []bus.TopicConfig {
+	p := cfg.Bus.Embedded.Partitions
+	return []bus.TopicConfig{
+		{Name: bus.TopicRawSyslog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
+		{Name: bus.TopicEvents, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
+		{Name: bus.TopicDLQ, Partitions: 1, Retention: time.Duration(cfg.Retention.DLQ)},
+	}
+}
+
+// EnsureTopics creates the topics that are missing.
+func EnsureTopics(ctx context.Context, b bus.Bus, cfg *config.Config) error {
+	for _, t := range Topics(cfg) {
+		if err := b.EnsureTopic(ctx, t); err != nil {
+			return fmt.Errorf("topic %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// Logger builds Mamori's logger from the configuration.
+func Logger(cfg *config.Config, w *os.File) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/dashboards/api"
+	"github.com/mamori-soc/mamori/ingest/syslog"
+	"github.com/mamori-soc/mamori/parsers"
+	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/pipeline"
+	"github.com/mamori-soc/mamori/stage"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// App is a running Mamori: its bus, store and metrics registry.
+type App struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	bus   bus.Bus
+	store store.Store
+	// Ready is closed once every listener is bound and the stages run.
+	ready chan struct{}
+	// Addrs are the bound addresses by listener name ("api" for the HTTP
+	// server), set before Ready is closed.
+	Addrs map[string]string
+
+	stages []*stage.Runner
+}
+
+// New opens the bus and the store and creates the topics.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	b, err := OpenBus(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := EnsureTopics(ctx, b, cfg); err != nil {
+		b.Close()
+		return nil, err
+	}
+	s, err := OpenStore(cfg)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &App{cfg: cfg, log: log, reg: reg, bus: b, store: s, ready: make(chan struct{}), Addrs: map[string]string{}}, nil
+}
+
+// Ready is closed when the app serves.
+func (a *App) Ready() <-chan struct{} { return a.ready }
+
+// Store returns the app's store.
+func (a *App) Store() store.Store { return a.store }
+
+// Close releases the bus and the store.
+func (a *App) Close() error {
+	return errors.Join(a.bus.Close(), a.store.Close())
+}
+
+// Run serves until ctx ends, then stops gracefully: the edges flush what
+// they received to the bus, and each stage finishes and commits its batch.
+func (a *App) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+
+	edge, err := syslog.New(a.cfg.Ingest.Syslog, a.bus, syslog.Options{Logger: a.log.With("edge", "syslog"), Registerer: a.reg})
+	if err != nil {
+		return err
+	}
+	addrs, err := edge.Listen()
+	if err != nil {
+		return err
+	}
+	for i, addr := range addrs {
+		name := a.cfg.Ingest.Syslog.Listeners[i].Name
+		a.Addrs[name] = addr.String()
+		a.log.Info("listener ready", "listener", name, "protocol", a.cfg.Ingest.Syslog.Listeners[i].Protocol.String(), "address", addr.String())
+	}
+	g.Go(func() error { return edge.Run(gctx) })
+
+	if err := a.startStages(gctx, g); err != nil {
+		return err
+	}
+	g.Go(func() error { a.sweep(gctx); return nil })
+	if err := a.startAPI(gctx, g); err != nil {
+		return err
+	}
+	a.log.Info("mamori running", "data_dir", a.cfg.DataDir, "timezone", a.cfg.Timezone)
+	close(a.ready)
+	err = g.Wait()
+	a.log.Info("mamori stopped")
+	return err
+}
+
+func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
+	pcfg := a.cfg.Parse.Syslog
+	if pcfg.Location == "" {
+		pcfg.Location = a.cfg.Timezone
+	}
+	sp, err := psyslog.New(pcfg)
+	if err != nil {
+		return fmt.Errorf("parse.syslog: %w", err)
+	}
+	pm := pipeline.NewMetrics(a.reg)
+	sm := stage.NewMetrics(a.reg)
+	parse := stage.New(stage.Config{
+		Name: "parse", Topics: []string{bus.TopicRawSyslog},
+		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,
+	}, a.bus, pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp}, a.bus, a.log.With("stage", "parse"), pm), a.log, sm)
+	index := stage.New(stage.Config{
+		Name: "index", Topics: []string{bus.TopicEvents},
+		Workers: a.cfg.Stages.Index.Workers, BatchSize: a.cfg.Stages.Index.BatchSize,
+	}, a.bus, pipeline.NewIndex(a.store, store.Events, a.bus, a.log.With("stage", "index"), pm), a.log, sm)
+	a.stages = []*stage.Runner{parse, index}
+	for _, r := range a.stages {
+		g.Go(func() error { return r.Run(ctx) })
+	}
+	return nil
+}
+
+// sweep deletes events older than their retention, every ten minutes.
+func (a *App) sweep(ctx context.Context) {
+	keep := time.Duration(a.cfg.Retention.Events)
+	if keep <= 0 {
+		return
+	}
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		n, err := a.store.DeleteBefore(ctx, store.Events, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("retention sweep failed", "err", err)
+		case n > 0:
+			a.log.Info("retention sweep removed old events", "events", n, "older_than", keep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
+	if a.cfg.API.Listen == "" {
+		return nil
+	}
+	var tokens []api.Token
+	for _, t := range a.cfg.API.Tokens {
+		tok, err := api.NewToken(t.Name, t.Role, t.SHA256)
+		if err != nil {
+			return fmt.Errorf("api.tokens: %w", err)
+		}
+		tokens = append(tokens, tok)
+	}
+	handler := api.New(api.Options{
+		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
+		Ready: a.readiness, Logger: a.log.With("component", "api"),
+	})
+	ln, err := net.Listen("tcp", a.cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("api.listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if a.cfg.API.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(a.cfg.API.TLS.CertFile, a.cfg.API.TLS.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("api.tls: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	a.Addrs["api"] = ln.Addr().String()
+	a.log.Info("api ready", "address", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("api: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return nil
+}
+
+// readiness reports why Mamori is not ready to take traffic.
+func (a *App) readiness() error {
+	select {
+	case <-a.ready:
+	default:
+		return errors.New("starting")
+	}
+	for _, s := range a.stages {
+		if !s.Healthy() {
+			return fmt.Errorf("stage %s is retrying failed batches", s.Name())
+		}
+	}
+	return nil
+}

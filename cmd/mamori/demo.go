@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/dashboards/api"
+	"github.com/mamori-soc/mamori/demo"
+	"github.com/mamori-soc/mamori/store"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("demo", stderr)
+	dir := fs.String("dir", "", "data `directory` (default: a new one under the system temp directory)")
+	rate := fs.Int("rate", 200, "generated syslog messages per second")
+	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
+	apiAddr := fs.String("api", "127.0.0.1:0", "`address` of the HTTP API")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "mamori-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	token := newToken()
+	cfgPath := filepath.Join(abs, "mamori.yaml")
+	cfgText := fmt.Sprintf(`# Written by mamori demo.
+data_dir: %s
+log: {level: warn}
+ingest:
+  syslog:
+    listeners:
+      - {name: syslog-udp, protocol: udp, address: "127.0.0.1:0"}
+      - {name: syslog-tcp, protocol: tcp, address: "127.0.0.1:0"}
+api:
+  listen: %q
+  tokens: [{name: demo, role: admin, sha256: %s}]
+`, filepath.Join(abs, "data"), *apiAddr, api.HashToken(token))
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		return err
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	a, err := app.New(ctx, cfg, app.Logger(cfg, os.Stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx) }()
+	select {
+	case <-a.Ready():
+	case err := <-runErr:
+		return err
+	}
+
+	self := "go run ./cmd/mamori"
+	fmt.Fprintf(stdout, `Mamori demo is running (Ctrl-C stops it).
+
+  data and config  %s
+  syslog           udp %s, tcp %s
+                   send your own: logger -n 127.0.0.1 -P %s -d 'こんにちは from logger'
+  JSON API         http://%s/api/v1/events/search?q=process.name:sshd
+                   header: Authorization: Bearer %s
+  metrics          http://%s/metrics
+
+Search from another terminal:
+  %s search -c %s 'process.name:sshd and message:"failed password"' --from now-15m
+  %s search -c %s 'message:"バックアップ"'
+  %s search -c %s 'source.ip:203.0.113.0/24 or log.syslog.severity.code <= 3'
+
+`, abs, a.Addrs["syslog-udp"], a.Addrs["syslog-tcp"], port(a.Addrs["syslog-udp"]), a.Addrs["api"], token, a.Addrs["api"],
+		self, cfgPath, self, cfgPath, self, cfgPath)
+
+	gen := demo.NewGenerator(uint64(time.Now().UnixNano()), cfg.Location())
+	sent := make(chan int, 1)
+	go func() {
+		n, err := demo.Send(ctx, gen, demo.Target{TCP: a.Addrs["syslog-tcp"], UDP: a.Addrs["syslog-udp"]}, *rate, 0)
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "demo traffic stopped: %v\n", err)
+		}
+		sent <- n
+	}()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-runErr:
+			n := <-sent
+			fmt.Fprintf(stdout, "\nStopped after sending %d messages. The data stays in %s.\n", n, abs)
+			return err
+		case <-tick.C:
+			n, err := a.Store().Count(ctx, store.Query{Collection: store.Events})
+			if err == nil {
+				fmt.Fprintf(stdout, "%s  %d events searchable\n", time.Now().In(cfg.Location()).Format("15:04:05"), n)
+			}
+		}
+	}
+}
+
+func port(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	return addr[i+1:]
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/config"
+)
+
+func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flags("run", stderr)
+	cfgPath := fs.String("c", "mamori.yaml", "configuration `file` (\"\" for the defaults)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath != "" {
+		if _, err := os.Stat(*cfgPath); err != nil {
+			return fmt.Errorf("%w (copy config.example.yaml to start, or pass -c \"\" for the defaults)", err)
+		}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := app.Logger(cfg, os.Stderr)
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx)
+}
