@@ -123,7 +123,7 @@ type Consumer interface {
 	Close() error
 }
 
-// Bus is a message bus.
+// Bus is a message bus. It is safe for concurrent use.
 type Bus interface {
 	Producer
 	// EnsureTopic creates the topic when missing. An existing topic keeps its
@@ -135,8 +135,9 @@ type Bus interface {
 	// Seek sets the group's committed position on a partition, so the group
 	// resumes at offset (replay). Offset may be OffsetOldest.
 	Seek(ctx context.Context, group, topic string, partition int, offset int64) error
-	// Read returns up to max records from one partition starting at offset,
-	// outside any consumer group (for listing and inspection).
+	// Read returns up to max records from one partition starting at offset
+	// (OffsetOldest: the oldest retained record), outside any consumer group
+	// (for listing and inspection).
 	Read(ctx context.Context, topic string, partition int, offset int64, max int) ([]Record, error)
 	// Partitions returns the number of partitions of a topic.
 	Partitions(ctx context.Context, topic string) (int, error)

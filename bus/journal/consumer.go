@@ -38,8 +38,9 @@ type consumer struct {
 
 var _ bus.Consumer = (*consumer)(nil)
 
-// Subscribe joins the group on the topics. The first Subscribe of a Journal
-// takes the consumer lock; ErrLocked when another process holds it.
+// Subscribe joins the group on the topics. The first Subscribe of a group in
+// a Journal takes that group's consumer lock; ErrLocked when another process
+// consumes the same group.
 // Partitions are shared round-robin among the members subscribed to each
 // topic, in join order; every join and leave reassigns them.
 func (j *Journal) Subscribe(ctx context.Context, name string, topics ...string) (bus.Consumer, error) {
@@ -57,7 +58,7 @@ func (j *Journal) Subscribe(ctx context.Context, name string, topics ...string) 
 			return nil, err
 		}
 	}
-	if err := j.acquireLock(); err != nil {
+	if err := j.acquireLock(name); err != nil {
 		return nil, err
 	}
 	if err := j.loadHighWater(ctx, ts); err != nil {
@@ -88,21 +89,40 @@ func (j *Journal) Subscribe(ctx context.Context, name string, topics ...string) 
 	return c, nil
 }
 
-func (j *Journal) acquireLock() error {
+func (j *Journal) acquireLock(group string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
 		return fmt.Errorf("journal: subscribe: %w", bus.ErrClosed)
 	}
-	if j.lock != nil {
+	if j.locks[group] != nil {
 		return nil
 	}
-	l, err := lockFile(j.path + ".lock")
+	l, err := lockFile(lockPath(j.path, group))
 	if err != nil {
 		return err
 	}
-	j.lock = l
+	if j.locks == nil {
+		j.locks = map[string]*fileLock{}
+	}
+	j.locks[group] = l
 	return nil
+}
+
+// lockPath names a group's lock file: "<journal>.<group>.lock", with any
+// character outside [A-Za-z0-9.-] written as "_" and its hex code, so every
+// group name is a safe file name and two names never share one.
+func lockPath(journal, group string) string {
+	var b strings.Builder
+	for i := 0; i < len(group); i++ {
+		c := group[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return journal + "." + b.String() + ".lock"
 }
 
 // loadHighWater reads the next offsets of the topics' partitions into j.hw.

@@ -52,6 +52,7 @@ func TestCrashDurability(t *testing.T) {
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // if a check fails first
 
 		sc := bufio.NewScanner(out)
 		acks := 0

@@ -5,10 +5,13 @@
 //
 // # Processes
 //
-// One process consumes a journal: the first Subscribe takes an exclusive lock
-// on the file "<path>.lock" beside the database and holds it until Close; a
-// Subscribe in any other process (or another Journal on the same path) fails
-// with ErrLocked. Consumer groups are coordinated in memory by that process.
+// One process consumes each consumer group: the first Subscribe of a group
+// takes an exclusive lock on the file "<path>.<group>.lock" beside the
+// database and holds it until Close; a Subscribe to the same group in any
+// other process (or another Journal on the same path) fails with ErrLocked.
+// The members of a group are coordinated in memory by that process. Other
+// groups may be consumed by other processes at the same time (so `mamori dlq
+// replay` runs beside `mamori run`).
 // Other processes (CLI tools) may Open the same journal to Publish, Read,
 // EnsureTopic and Partitions at the same time: SQLite serialises the writers
 // (busy_timeout), offsets are assigned inside the write transaction, and the
@@ -228,9 +231,9 @@ type Journal struct {
 	hw        map[tp]int64   // next offset known to be committed, per partition
 	wake      chan struct{}  // closed and replaced on every change consumers wait for
 	groups    map[string]*group
-	memberSeq int64     // numbers members, for logs
-	lock      *fileLock // consumer lock, taken by the first Subscribe
-	polling   bool      // the poller runs
+	memberSeq int64                // numbers members, for logs
+	locks     map[string]*fileLock // consumer locks by group, taken by the first Subscribe
+	polling   bool                 // the poller runs
 }
 
 type stmts struct {
@@ -301,7 +304,6 @@ func (j *Journal) dsn(write bool) string {
 		q.Set("_txlock", "immediate")
 		// Bound the WAL file after checkpoints.
 		q.Add("_pragma", "journal_size_limit(67108864)")
-		q.Add("_pragma", "page_size(16384)")
 	}
 	u := url.URL{Scheme: "file", Path: j.path, RawQuery: q.Encode()}
 	return u.String()
@@ -464,11 +466,11 @@ func (j *Journal) Close() error {
 
 	err := j.closeDBs()
 	j.mu.Lock()
-	lock := j.lock
-	j.lock = nil
+	locks := j.locks
+	j.locks = nil
 	j.mu.Unlock()
-	if lock != nil {
-		err = errors.Join(err, lock.release())
+	for _, l := range locks {
+		err = errors.Join(err, l.release())
 	}
 	j.log.Info("journal closed")
 	return err

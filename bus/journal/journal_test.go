@@ -240,15 +240,18 @@ func TestConsumerLock(t *testing.T) {
 	require.NoError(t, j1.EnsureTopic(ctx, bus.TopicConfig{Name: "t", Partitions: 2}))
 	c1, err := j1.Subscribe(ctx, "g", "t")
 	require.NoError(t, err)
-	_, err = os.Stat(path + ".lock")
-	require.NoError(t, err, "the lock file sits beside the database")
+	_, err = os.Stat(path + ".g.lock")
+	require.NoError(t, err, "the group's lock file sits beside the database")
 
 	// A second handle, as another process would have, may publish and read
-	// but not consume.
+	// but not consume the same group; other groups are free.
 	j2 := openAt(t, path, journal.Options{})
-	_, err = j2.Subscribe(ctx, "other", "t")
+	_, err = j2.Subscribe(ctx, "g", "t")
 	require.ErrorIs(t, err, journal.ErrLocked)
 	require.Contains(t, err.Error(), "process "+strconv.Itoa(os.Getpid()), "the error names the holder")
+	other, err := j2.Subscribe(ctx, "other", "t")
+	require.NoError(t, err)
+	require.NoError(t, other.Close())
 	require.NoError(t, j2.Publish(ctx, bus.Record{Topic: "t", Value: []byte("from j2")}))
 
 	// The consumer notices the other writer's record by polling.

@@ -38,7 +38,8 @@ func TestConsumerLockAcrossProcesses(t *testing.T) {
 	cmd.Env = append(os.Environ(), lockEnv+"="+path)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	require.Contains(t, string(out), "subscribe: locked: journal: consumed by another process: lock "+path+".lock is held by process "+strconv.Itoa(os.Getpid()))
+	require.Contains(t, string(out), "subscribe: locked: journal: consumed by another process: lock "+path+".g.lock is held by process "+strconv.Itoa(os.Getpid()))
+	require.Contains(t, string(out), "other group: ok", "another group may be consumed by another process")
 	require.Contains(t, string(out), "publish: ok")
 
 	got := fetchN(t, ctx, c, 1)
@@ -63,6 +64,12 @@ func TestConsumerLockChild(t *testing.T) {
 		fmt.Println("subscribe: locked:", strings.TrimSpace(err.Error()))
 	default:
 		fmt.Println("subscribe: unexpected:", err)
+	}
+	if other, err := j.Subscribe(ctx, "h", "t"); err == nil {
+		fmt.Println("other group: ok")
+		other.Close()
+	} else {
+		fmt.Println("other group:", err)
 	}
 	err = j.Publish(ctx, bus.Record{Topic: "t", Value: []byte("from the child")})
 	if err == nil {
