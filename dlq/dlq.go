@@ -120,14 +120,18 @@ const ReplayGroup = "mamori-dlq-replay"
 
 // Replay publishes every dead letter not yet replayed back to its source topic
 // and returns how many were replayed and how many were skipped because they
-// name no source topic. It stops when no dead letter arrives within idle. A
-// record that fails again comes back to the DLQ as a new dead letter.
+// name no source topic. Only dead letters that failed before Replay started
+// are taken: a replayed record that fails again comes back as a new dead
+// letter, which the next replay takes, never this one. Replay stops when no
+// older dead letter arrives within idle.
 func Replay(ctx context.Context, b bus.Bus, idle time.Duration) (replayed, skipped int, err error) {
+	start := time.Now()
 	c, err := b.Subscribe(ctx, ReplayGroup, bus.TopicDLQ)
 	if err != nil {
 		return 0, 0, fmt.Errorf("dlq: %w", err)
 	}
 	defer c.Close()
+	reachedNew := map[int]bool{} // partitions where a newer dead letter was met
 	for {
 		fctx, cancel := context.WithTimeout(ctx, idle)
 		recs, err := c.Fetch(fctx, 500)
@@ -138,8 +142,13 @@ func Replay(ctx context.Context, b bus.Bus, idle time.Duration) (replayed, skipp
 			}
 			return replayed, skipped, fmt.Errorf("dlq: %w", err)
 		}
-		var out []bus.Record
+		var out, done []bus.Record
 		for _, r := range recs {
+			if reachedNew[r.Partition] || !Describe(r).FailedAt.Before(start) {
+				reachedNew[r.Partition] = true
+				continue
+			}
+			done = append(done, r)
 			orig, err := Unwrap(r)
 			if err != nil {
 				skipped++
@@ -152,9 +161,14 @@ func Replay(ctx context.Context, b bus.Bus, idle time.Duration) (replayed, skipp
 				return replayed, skipped, fmt.Errorf("dlq: republish: %w", err)
 			}
 		}
-		if err := c.Commit(ctx, recs...); err != nil {
-			return replayed, skipped, fmt.Errorf("dlq: commit: %w", err)
+		if len(done) > 0 {
+			if err := c.Commit(ctx, done...); err != nil {
+				return replayed, skipped, fmt.Errorf("dlq: commit: %w", err)
+			}
 		}
 		replayed += len(out)
+		if len(done) == 0 {
+			return replayed, skipped, nil // only newer dead letters are left
+		}
 	}
 }

@@ -116,6 +116,27 @@ api:
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.GreaterOrEqual(t, body.Total, int64(5))
 
+	// Binary, oversize and header-less junk land whole in the DLQ with a
+	// readable error; replay works while mamori run holds the stage groups.
+	u, err := net.Dial("udp", udp)
+	require.NoError(t, err)
+	_, err = u.Write([]byte("\xff\xfe\x00\x01\x02 binary junk"))
+	require.NoError(t, err)
+	u.Close()
+	big := fmt.Sprintf("<13>1 2026-11-26T00:00:00Z host app - - - %s", strings.Repeat("x", 70000))
+	c, err := net.Dial("tcp", tcp)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(c, "%d %s", len(big), big)
+	require.NoError(t, err)
+	c.Close()
+	letters := waitDLQ(t, bin, cfgPath, 2)
+	require.Contains(t, letters[0]["error"]+letters[1]["error"], "not UTF-8 or Shift_JIS text")
+	require.Contains(t, letters[0]["error"]+letters[1]["error"], "exceeds the listener's max_message_size")
+	out, err := exec.Command(bin, "dlq", "replay", "-c", cfgPath).CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "replayed 2 dead letters")
+	waitDLQ(t, bin, cfgPath, 4) // they fail again, and say so again
+
 	// A clean restart keeps everything.
 	m.stop(t)
 	m = start(t, bin, cfgPath)
@@ -296,6 +317,31 @@ func waitFor(t *testing.T, bin, cfg, query string, n int) []map[string]any {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("query %s: found %d documents, want %d", query, len(docs), n)
+	return nil
+}
+
+// waitDLQ polls `mamori dlq list` until it shows at least n dead letters.
+func waitDLQ(t *testing.T, bin, cfg string, n int) []map[string]string {
+	t.Helper()
+	var letters []map[string]string
+	for range 240 {
+		out, err := exec.Command(bin, "dlq", "list", "-c", cfg, "--output", "ndjson").Output()
+		require.NoError(t, err)
+		letters = letters[:0]
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if line == "" {
+				continue
+			}
+			var l map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &l), line)
+			letters = append(letters, map[string]string{"error": fmt.Sprint(l["error"]), "stage": fmt.Sprint(l["stage"])})
+		}
+		if len(letters) >= n {
+			return letters
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("dlq shows %d dead letters, want %d", len(letters), n)
 	return nil
 }
 
