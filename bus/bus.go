@@ -74,6 +74,17 @@ func (r *Record) Header(key string) (string, bool) {
 	return "", false
 }
 
+// HeaderBytes is Header without the copy into a string. The slice aliases the
+// record's header and must not be modified.
+func (r *Record) HeaderBytes(key string) ([]byte, bool) {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return h.Value, true
+		}
+	}
+	return nil, false
+}
+
 // SetHeader replaces every header with that key by one with value v.
 func (r *Record) SetHeader(key, v string) {
 	hs := r.Headers[:0:0]

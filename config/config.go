@@ -130,7 +130,7 @@ func Default() *Config {
 		Bus:      Bus{Embedded: Journal{Sync: "full", Partitions: 2}},
 		Stages: Stages{
 			Parse: StageConfig{Workers: 2, BatchSize: 1000},
-			Index: StageConfig{Workers: 1, BatchSize: 2000},
+			Index: StageConfig{Workers: 1, BatchSize: 5000},
 		},
 		Retention: Retention{
 			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),

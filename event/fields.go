@@ -279,7 +279,7 @@ func init() {
 	str("event.action", Keyword, func(e *Event, _ bool) *string { return &e.Event.Action }).Hot = true
 	str("event.code", Keyword, func(e *Event, _ bool) *string { return &e.Event.Code }).Hot = true
 	str("event.outcome", Keyword, func(e *Event, _ bool) *string { return &e.Event.Outcome })
-	str("event.dataset", Keyword, func(e *Event, _ bool) *string { return &e.Event.Dataset }).Hot = true
+	str("event.dataset", Keyword, func(e *Event, _ bool) *string { return &e.Event.Dataset })
 	str("event.module", Keyword, func(e *Event, _ bool) *string { return &e.Event.Module })
 	str("event.provider", Keyword, func(e *Event, _ bool) *string { return &e.Event.Provider })
 	optLong("event.severity", func(e *Event) **int64 { return &e.Event.Severity })

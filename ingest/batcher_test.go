@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/metrictest"
 )
 
 // fakeProducer records every successful Publish. It fails the first
@@ -93,42 +93,6 @@ func newMetrics(t *testing.T) (*prometheus.Registry, *ingest.ListenerMetrics) {
 	return reg, m.Listener("l1")
 }
 
-// value returns the value of the series name{labels} on reg (0 if absent).
-func value(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				if !hasLabel(m, labels[i], labels[i+1]) {
-					continue next
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
-func hasLabel(m *dto.Metric, k, v string) bool {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == k && l.GetValue() == v {
-			return true
-		}
-	}
-	return false
-}
-
 func TestBatcherBatchesByCountAndFlushesTheRest(t *testing.T) {
 	p := &fakeProducer{}
 	b := ingest.NewBatcher(p, fast(), nil, nil)
@@ -178,12 +142,12 @@ func TestBatcherRetriesAFailedBatchWhole(t *testing.T) {
 	require.NoError(t, b.Flush(t.Context()))
 	require.Equal(t, want, p.values(), "the batch is published once, whole, in order")
 	require.Equal(t, []int{10}, p.batchSizes())
-	require.Equal(t, 3.0, value(t, reg, "mamori_ingest_errors_total", "listener", "l1", "type", "publish"))
-	require.Equal(t, 3.0, value(t, reg, "mamori_ingest_publish_retries_total", "listener", "l1"))
-	require.Equal(t, 10.0, value(t, reg, "mamori_ingest_sent_records_total", "listener", "l1"))
-	require.Equal(t, 20.0, value(t, reg, "mamori_ingest_sent_bytes_total", "listener", "l1"))
+	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_errors_total", "listener", "l1", "type", "publish"))
+	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_publish_retries_total", "listener", "l1"))
+	require.Equal(t, 10.0, metrictest.Value(t, reg, "mamori_ingest_sent_records_total", "listener", "l1"))
+	require.Equal(t, 20.0, metrictest.Value(t, reg, "mamori_ingest_sent_bytes_total", "listener", "l1"))
 	require.NoError(t, b.Close(t.Context()))
-	require.Equal(t, 0.0, value(t, reg, "mamori_ingest_queue_records", "listener", "l1"))
+	require.Equal(t, 0.0, metrictest.Value(t, reg, "mamori_ingest_queue_records", "listener", "l1"))
 }
 
 func TestBatcherBackPressureWhileTheBusIsDown(t *testing.T) {
@@ -196,7 +160,7 @@ func TestBatcherBackPressureWhileTheBusIsDown(t *testing.T) {
 	for _, v := range seq("q", 4) {
 		require.NoError(t, b.Add(t.Context(), rec(v)))
 	}
-	require.Equal(t, 4.0, value(t, reg, "mamori_ingest_queue_records", "listener", "l1"))
+	require.Equal(t, 4.0, metrictest.Value(t, reg, "mamori_ingest_queue_records", "listener", "l1"))
 
 	// Full: TryAdd refuses, Add waits until its context ends.
 	require.False(t, b.TryAdd(rec("refused")))
@@ -244,7 +208,7 @@ func TestBatcherCloseAbandonsWhenTheDeadlinePasses(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Contains(t, err.Error(), "3 records")
 	require.Empty(t, p.values())
-	require.Equal(t, 3.0, value(t, reg, "mamori_ingest_dropped_records_total", "listener", "l1", "reason", "shutdown"))
+	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_dropped_records_total", "listener", "l1", "reason", "shutdown"))
 }
 
 func TestBatcherFlushTimeoutKeepsTheRecords(t *testing.T) {
@@ -325,13 +289,13 @@ func TestNewMetricsSharesCollectorsOnOneRegistry(t *testing.T) {
 	la.KernelDrops(4)
 	la.KernelDrops(4)
 	la.KernelDrops(6)
-	require.Equal(t, 2.0, value(t, reg, "mamori_ingest_received_records_total", "listener", "a"))
-	require.Equal(t, 15.0, value(t, reg, "mamori_ingest_received_bytes_total", "listener", "a"))
-	require.Equal(t, 1.0, value(t, reg, "mamori_ingest_truncated_records_total", "listener", "a"))
-	require.Equal(t, 2.0, value(t, reg, "mamori_ingest_dropped_bytes_total", "listener", "a", "reason", "oversize"))
-	require.Equal(t, 1.0, value(t, reg, "mamori_ingest_dropped_records_total", "listener", "a", "reason", "queue_full"))
-	require.Equal(t, 7.0, value(t, reg, "mamori_ingest_dropped_bytes_total", "listener", "a", "reason", "queue_full"))
-	require.Equal(t, 6.0, value(t, reg, "mamori_ingest_dropped_records_total", "listener", "a", "reason", "kernel"))
+	require.Equal(t, 2.0, metrictest.Value(t, reg, "mamori_ingest_received_records_total", "listener", "a"))
+	require.Equal(t, 15.0, metrictest.Value(t, reg, "mamori_ingest_received_bytes_total", "listener", "a"))
+	require.Equal(t, 1.0, metrictest.Value(t, reg, "mamori_ingest_truncated_records_total", "listener", "a"))
+	require.Equal(t, 2.0, metrictest.Value(t, reg, "mamori_ingest_dropped_bytes_total", "listener", "a", "reason", "oversize"))
+	require.Equal(t, 1.0, metrictest.Value(t, reg, "mamori_ingest_dropped_records_total", "listener", "a", "reason", "queue_full"))
+	require.Equal(t, 7.0, metrictest.Value(t, reg, "mamori_ingest_dropped_bytes_total", "listener", "a", "reason", "queue_full"))
+	require.Equal(t, 6.0, metrictest.Value(t, reg, "mamori_ingest_dropped_records_total", "listener", "a", "reason", "kernel"))
 }
 
 func TestByteSize(t *testing.T) {

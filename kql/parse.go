@@ -67,44 +67,26 @@ func (p *parser) query() (Node, error) {
 }
 
 // or = and (Space+ "or" Space+ and)*
-func (p *parser) or(after string) (Node, error) {
-	first, err := p.and(after)
-	if err != nil {
-		return nil, err
-	}
-	nodes := []Node{first}
-	for {
-		end, ok := p.binary(p.pos, "or")
-		if !ok {
-			break
-		}
-		p.pos = end
-		n, err := p.and("or")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
-	}
-	if len(nodes) == 1 {
-		return first, nil
-	}
-	return &Or{At: first.Pos(), Nodes: nodes}, nil
-}
+func (p *parser) or(after string) (Node, error) { return p.chain("or", after, p.and, orNode) }
 
 // and = not (Space+ "and" Space+ not)*
-func (p *parser) and(after string) (Node, error) {
-	first, err := p.not(after)
+func (p *parser) and(after string) (Node, error) { return p.chain("and", after, p.not, andNode) }
+
+// chain parses operand (Space+ kw Space+ operand)* and joins two or more
+// operands with join.
+func (p *parser) chain(kw, after string, operand func(after string) (Node, error), join func(at int, nodes []Node) Node) (Node, error) {
+	first, err := operand(after)
 	if err != nil {
 		return nil, err
 	}
 	nodes := []Node{first}
 	for {
-		end, ok := p.binary(p.pos, "and")
+		end, ok := p.binary(p.pos, kw)
 		if !ok {
 			break
 		}
 		p.pos = end
-		n, err := p.not("and")
+		n, err := operand(kw)
 		if err != nil {
 			return nil, err
 		}
@@ -113,8 +95,11 @@ func (p *parser) and(after string) (Node, error) {
 	if len(nodes) == 1 {
 		return first, nil
 	}
-	return &And{At: first.Pos(), Nodes: nodes}, nil
+	return join(first.Pos(), nodes), nil
 }
+
+func orNode(at int, nodes []Node) Node  { return &Or{At: at, Nodes: nodes} }
+func andNode(at int, nodes []Node) Node { return &And{At: at, Nodes: nodes} }
 
 // not = "not" Space+ sub / sub
 func (p *parser) not(after string) (Node, error) {
@@ -253,51 +238,11 @@ func (p *parser) values(f field, after string, at int) (Node, error) {
 }
 
 func (p *parser) orValues(f field, after string) (Node, error) {
-	first, err := p.andValues(f, after)
-	if err != nil {
-		return nil, err
-	}
-	nodes := []Node{first}
-	for {
-		end, ok := p.binary(p.pos, "or")
-		if !ok {
-			break
-		}
-		p.pos = end
-		n, err := p.andValues(f, "or")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
-	}
-	if len(nodes) == 1 {
-		return first, nil
-	}
-	return &Or{At: first.Pos(), Nodes: nodes}, nil
+	return p.chain("or", after, func(a string) (Node, error) { return p.andValues(f, a) }, orNode)
 }
 
 func (p *parser) andValues(f field, after string) (Node, error) {
-	first, err := p.notValues(f, after)
-	if err != nil {
-		return nil, err
-	}
-	nodes := []Node{first}
-	for {
-		end, ok := p.binary(p.pos, "and")
-		if !ok {
-			break
-		}
-		p.pos = end
-		n, err := p.notValues(f, "and")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
-	}
-	if len(nodes) == 1 {
-		return first, nil
-	}
-	return &And{At: first.Pos(), Nodes: nodes}, nil
+	return p.chain("and", after, func(a string) (Node, error) { return p.notValues(f, a) }, andNode)
 }
 
 func (p *parser) notValues(f field, after string) (Node, error) {

@@ -79,8 +79,8 @@ func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
 }
 
 func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
-	format, _ := rec.Header(bus.HeaderFormat)
-	parser := p.parsers[format]
+	format, _ := rec.HeaderBytes(bus.HeaderFormat)
+	parser := p.parsers[string(format)]
 	if parser == nil {
 		return fmt.Errorf("%w: no parser for format %q", parsers.ErrUnparsable, format)
 	}
@@ -106,8 +106,8 @@ func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 	if t := transport(meta.Transport); t != "" {
 		_ = e.Set("network.transport", t)
 	}
-	if format != "" {
-		_ = e.Set("input.type", format)
+	if len(format) > 0 {
+		_ = e.Set("input.type", string(format))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/metrictest"
 	"github.com/mamori-soc/mamori/parsers"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
 	"github.com/mamori-soc/mamori/pipeline"
@@ -101,22 +102,7 @@ func TestParseGoodAndBadRecords(t *testing.T) {
 	require.Contains(t, msg(0), "not UTF-8 or Shift_JIS")
 	require.Contains(t, msg(1), "200000 bytes")
 	require.Contains(t, msg(2), `no parser for format "netflow"`)
-	require.Equal(t, 3.0, deadLettered(t, reg))
-}
-
-func deadLettered(t *testing.T, reg *prometheus.Registry) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var total float64
-	for _, mf := range mfs {
-		if mf.GetName() == "mamori_dead_lettered_total" {
-			for _, m := range mf.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
+	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_dead_lettered_total", "stage", "parse", "reason", "unparsable"))
 }
 
 func TestParseSameRecordSameID(t *testing.T) {

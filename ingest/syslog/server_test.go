@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/syslog"
+	"github.com/mamori-soc/mamori/internal/metrictest"
 )
 
 func header(t *testing.T, r bus.Record, key string) string {
@@ -69,9 +70,9 @@ func TestUDPPublishesEachDatagramExactly(t *testing.T) {
 		require.NoError(t, err)
 		require.WithinDuration(t, time.Now(), m.Received, time.Hour)
 	}
-	require.Equal(t, 3.0, s.metric(t, "mamori_ingest_received_records_total", "listener", "edge-udp"))
+	require.Equal(t, 3.0, metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "edge-udp"))
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_sent_records_total", "listener", "edge-udp") == 3
+		return metrictest.Value(t, s.reg, "mamori_ingest_sent_records_total", "listener", "edge-udp") == 3
 	}, wait, tick)
 }
 
@@ -90,8 +91,8 @@ func TestUDPOversizeDatagramIsTruncatedAndMarked(t *testing.T) {
 	r := p.records()[0]
 	require.Equal(t, big[:1024], r.Value)
 	require.Equal(t, strconv.Itoa(len(big)), header(t, r, bus.HeaderTruncated))
-	require.Equal(t, 1.0, s.metric(t, "mamori_ingest_truncated_records_total", "listener", "u"))
-	require.Equal(t, float64(len(big)-1024), s.metric(t, "mamori_ingest_dropped_bytes_total", "listener", "u", "reason", "oversize"))
+	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_truncated_records_total", "listener", "u"))
+	require.Equal(t, float64(len(big)-1024), metrictest.Value(t, s.reg, "mamori_ingest_dropped_bytes_total", "listener", "u", "reason", "oversize"))
 }
 
 func TestUDPDropsAreCountedWhenTheQueueIsFull(t *testing.T) {
@@ -113,10 +114,10 @@ func TestUDPDropsAreCountedWhenTheQueueIsFull(t *testing.T) {
 	// One record is held (in flight to the stalled bus); the reader never
 	// waits, so the other 19 are dropped and counted.
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_received_records_total", "listener", "u") == n
+		return metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "u") == n
 	}, wait, tick)
-	require.Equal(t, float64(n-1), s.metric(t, "mamori_ingest_dropped_records_total", "listener", "u", "reason", "queue_full"))
-	require.Equal(t, 1.0, s.metric(t, "mamori_ingest_queue_records", "listener", "u"))
+	require.Equal(t, float64(n-1), metrictest.Value(t, s.reg, "mamori_ingest_dropped_records_total", "listener", "u", "reason", "queue_full"))
+	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_queue_records", "listener", "u"))
 	close(gate)
 	require.Eventually(t, func() bool { return p.count() == 1 }, wait, tick)
 	require.Equal(t, []string{"<13>1 - - - - - - datagram 0"}, p.values())
@@ -228,7 +229,7 @@ func TestTCPOversizeMessageIsCutAndTheStreamContinues(t *testing.T) {
 			require.Equal(t, "<13>1 - h app - - - after", string(recs[1].Value))
 			_, truncated := recs[1].Header(bus.HeaderTruncated)
 			require.False(t, truncated)
-			require.Equal(t, 1.0, s.metric(t, "mamori_ingest_truncated_records_total", "listener", "t"))
+			require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_truncated_records_total", "listener", "t"))
 		})
 	}
 }
@@ -278,7 +279,7 @@ func TestTCPManyConcurrentConnections(t *testing.T) {
 	}
 	require.Len(t, peers, conns)
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_connections", "listener", "t") == 0
+		return metrictest.Value(t, s.reg, "mamori_ingest_connections", "listener", "t") == 0
 	}, wait, tick)
 }
 
@@ -312,10 +313,10 @@ func TestTCPBackPressureStopsReadingInsteadOfDropping(t *testing.T) {
 	// The bus is stalled: two records are held, the reader waits with the
 	// third, and reads nothing more.
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_received_records_total", "listener", "t") == 3
+		return metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "t") == 3
 	}, wait, tick)
-	require.Equal(t, 2.0, s.metric(t, "mamori_ingest_queue_records", "listener", "t"))
-	require.LessOrEqual(t, s.metric(t, "mamori_ingest_received_records_total", "listener", "t"), 3.0)
+	require.Equal(t, 2.0, metrictest.Value(t, s.reg, "mamori_ingest_queue_records", "listener", "t"))
+	require.LessOrEqual(t, metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "t"), 3.0)
 
 	close(gate)
 	require.NoError(t, <-wrote)
@@ -323,7 +324,7 @@ func TestTCPBackPressureStopsReadingInsteadOfDropping(t *testing.T) {
 	for i, v := range p.values() {
 		require.Equal(t, fmt.Sprintf("<13>1 - h app - - - %d", i), v)
 	}
-	require.Zero(t, s.metric(t, "mamori_ingest_dropped_records_total", "listener", "t", "reason", "queue_full"))
+	require.Zero(t, metrictest.Value(t, s.reg, "mamori_ingest_dropped_records_total", "listener", "t", "reason", "queue_full"))
 }
 
 func TestTCPPublishRetriesAfterBusFailures(t *testing.T) {
@@ -336,7 +337,7 @@ func TestTCPPublishRetriesAfterBusFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return p.count() == 2 }, wait, tick)
 	require.Equal(t, []string{"<13>a", "<13>b"}, p.values())
-	require.GreaterOrEqual(t, s.metric(t, "mamori_ingest_errors_total", "listener", "t", "type", "publish"), 4.0)
+	require.GreaterOrEqual(t, metrictest.Value(t, s.reg, "mamori_ingest_errors_total", "listener", "t", "type", "publish"), 4.0)
 }
 
 func TestTCPFramingErrorClosesTheConnection(t *testing.T) {
@@ -352,7 +353,7 @@ func TestTCPFramingErrorClosesTheConnection(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF, "the server closes the connection")
 	require.Eventually(t, func() bool { return p.count() == 1 }, wait, tick)
 	require.Equal(t, []string{"<13>ok"}, p.values())
-	require.Equal(t, 1.0, s.metric(t, "mamori_ingest_errors_total", "listener", "t", "type", "framing"))
+	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_errors_total", "listener", "t", "type", "framing"))
 }
 
 func TestTCPMaxConnections(t *testing.T) {
@@ -369,8 +370,8 @@ func TestTCPMaxConnections(t *testing.T) {
 	require.NoError(t, extra.SetReadDeadline(time.Now().Add(wait)))
 	_, err := extra.Read(make([]byte, 1))
 	require.Error(t, err, "the third connection is closed at once")
-	require.Equal(t, 1.0, s.metric(t, "mamori_ingest_connections_rejected_total", "listener", "t"))
-	require.Equal(t, 2.0, s.metric(t, "mamori_ingest_connections", "listener", "t"))
+	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_connections_rejected_total", "listener", "t"))
+	require.Equal(t, 2.0, metrictest.Value(t, s.reg, "mamori_ingest_connections", "listener", "t"))
 }
 
 func TestTCPIdleConnectionIsClosed(t *testing.T) {
@@ -422,7 +423,7 @@ func TestTLSWithClientCertificates(t *testing.T) {
 	// Without a client certificate the required listener refuses.
 	require.Error(t, refused(s.addrs[0], &tls.Config{}))
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_errors_total", "listener", "tls-required", "type", "handshake") == 1
+		return metrictest.Value(t, s.reg, "mamori_ingest_errors_total", "listener", "tls-required", "type", "handshake") == 1
 	}, wait, tick)
 
 	// TLS 1.1 is refused everywhere.
@@ -470,8 +471,8 @@ func TestGracefulShutdownPublishesEverythingReceived(t *testing.T) {
 		fmt.Fprintf(u, "<13>udp %d", i)
 	}
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_received_records_total", "listener", "t") == 50 &&
-			s.metric(t, "mamori_ingest_received_records_total", "listener", "u") == 10
+		return metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "t") == 50 &&
+			metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "u") == 10
 	}, wait, tick)
 	require.Zero(t, p.count())
 
@@ -491,12 +492,12 @@ func TestShutdownReportsWhatItCouldNotPublish(t *testing.T) {
 	_, err := io.WriteString(c, "<13>a\n<13>b\n<13>c\n")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		return s.metric(t, "mamori_ingest_received_records_total", "listener", "t") == 3
+		return metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "t") == 3
 	}, wait, tick)
 	err = s.stop(t)
 	require.ErrorIs(t, err, ingest.ErrAbandoned)
 	require.ErrorContains(t, err, `listener "t"`)
-	require.Equal(t, 3.0, s.metric(t, "mamori_ingest_dropped_records_total", "listener", "t", "reason", "shutdown"))
+	require.Equal(t, 3.0, metrictest.Value(t, s.reg, "mamori_ingest_dropped_records_total", "listener", "t", "reason", "shutdown"))
 }
 
 func TestListenReportsAnAddressInUse(t *testing.T) {

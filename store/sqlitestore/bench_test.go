@@ -122,7 +122,7 @@ func BenchmarkIndex(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	g := newGenerator(1)
-	const batch = 1000
+	batch := benchBatch()
 	total := max(b.N, batch)
 	cpu0 := cpuTime()
 	b.ResetTimer()
@@ -313,4 +313,14 @@ func explain(tb testing.TB, s *Store, query string, a args) string {
 		out = append(out, detail)
 	}
 	return strings.Join(out, "\n")
+}
+
+// benchBatch is the Index batch size (MAMORI_BENCH_BATCH, default 1000).
+func benchBatch() int {
+	if v := os.Getenv("MAMORI_BENCH_BATCH"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1000
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -35,7 +36,18 @@ func main() {
 	events := flag.Int("events", 500000, "events to send (e2e) or to store (search)")
 	dir := flag.String("dir", "", "working directory (default: a new temp dir, removed after)")
 	queries := flag.Int("queries", 200, "search: queries to time")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this `file`")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
@@ -55,6 +67,7 @@ func main() {
 		err = fmt.Errorf("unknown suite %q", *suite)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fail(err)
 	}
 }
