@@ -3,6 +3,8 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -70,4 +72,35 @@ func TestParseDuration(t *testing.T) {
 	require.Equal(t, 30*24*time.Hour, d)
 	_, err = config.ParseDuration("3 weeks")
 	require.ErrorContains(t, err, "30d")
+}
+
+// TestExampleDocumentsEveryKey walks the configuration types and checks that
+// config.example.yaml names every key (set, or shown in a comment).
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	require.NoError(t, err)
+	text := string(data)
+	var missing []string
+	var walk func(typ reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || typ == reflect.TypeOf(time.Time{}) {
+			return
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if !f.IsExported() || name == "" || name == "-" {
+				continue
+			}
+			if !regexp.MustCompile(`(?m)^[ #]*(- )?` + regexp.QuoteMeta(name) + `:`).MatchString(text) {
+				missing = append(missing, path+name)
+			}
+			walk(f.Type, path+name+".")
+		}
+	}
+	walk(reflect.TypeOf(config.Config{}), "")
+	require.Empty(t, missing, "keys not documented in config.example.yaml")
 }
