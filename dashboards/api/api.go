@@ -160,8 +160,24 @@ func (s *Server) auth(role Role, next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusForbidden, "token "+found.Name+" may not do this")
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, found)))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next(rec, r.WithContext(context.WithValue(r.Context(), ctxKey{}, found)))
+		// The audit trail of who asked for what; never the token itself.
+		s.opts.Logger.Info("api request", "token", found.Name, "method", r.Method, "path", r.URL.Path,
+			"query", r.URL.Query().Get("q"), "status", rec.status, "duration", time.Since(start))
 	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -1,14 +1,17 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +36,29 @@ func token(t *testing.T, name, secret, role string) api.Token {
 }
 
 func server(t *testing.T, ready func() error) (*httptest.Server, store.Store) {
+	srv, s, _ := serverWithLog(t, ready)
+	return srv, s
+}
+
+// syncBuffer is a log sink safe to read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func serverWithLog(t *testing.T, ready func() error) (*httptest.Server, store.Store, *syncBuffer) {
 	t.Helper()
 	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "store.db"), sqlitestore.Options{})
 	require.NoError(t, err)
@@ -45,14 +71,16 @@ func server(t *testing.T, ready func() error) (*httptest.Server, store.Store) {
 	_, err = s.Index(context.Background(), store.Events, docs)
 	require.NoError(t, err)
 	loc, _ := time.LoadLocation("Asia/Tokyo")
+	var logs syncBuffer
 	h := api.New(api.Options{
 		Store: s, Location: loc, Now: func() time.Time { return now },
 		Tokens:   []api.Token{token(t, "viewer", viewerToken, "viewer")},
 		Gatherer: prometheus.NewRegistry(), Ready: ready,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, s
+	return srv, s, &logs
 }
 
 func get(t *testing.T, srv *httptest.Server, path, tok string) (*http.Response, map[string]any) {
@@ -103,6 +131,15 @@ func TestSearch(t *testing.T) {
 	require.NotEmpty(t, next)
 	_, body = get(t, srv, "/api/v1/events/search?size=1&sort=@timestamp:asc&after="+next, viewerToken)
 	require.Equal(t, "b", body["hits"].([]any)[0].(map[string]any)["id"])
+}
+
+func TestRequestsAreAuditedWithoutTheToken(t *testing.T) {
+	srv, _, logs := serverWithLog(t, nil)
+	resp, _ := get(t, srv, "/api/v1/events/search?q="+url.QueryEscape("user.name:tanaka"), viewerToken)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "token=viewer") }, 10*time.Second, 10*time.Millisecond)
+	require.Contains(t, logs.String(), "user.name:tanaka")
+	require.NotContains(t, logs.String(), viewerToken)
 }
 
 func TestSearchBadRequests(t *testing.T) {
