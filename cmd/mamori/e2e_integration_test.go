@@ -293,13 +293,18 @@ func sendTLS(t *testing.T, addr string, pool *x509.CertPool, msg string) {
 	require.NoError(t, conn.Close())
 }
 
-// waitFor polls `mamori export` until at least n documents match, and
-// returns them. It fails after a generous bound.
+// waitFor polls `mamori search` (or, for more than one page, `mamori
+// export`) until at least n documents match, and returns them. It fails after
+// a generous bound.
 func waitFor(t *testing.T, bin, cfg, query string, n int) []map[string]any {
 	t.Helper()
 	var docs []map[string]any
+	args := []string{"search", "-c", cfg, query, "--from", "now-2d", "--to", "now+2d", "--output", "ndjson", "--size", "100"}
+	if n > 100 {
+		args = []string{"export", "-q", "-c", cfg, query, "--from", "now-2d", "--to", "now+2d"}
+	}
 	for range 240 {
-		out, err := exec.Command(bin, "export", "-q", "-c", cfg, query, "--from", "now-2d", "--to", "now+2d").Output()
+		out, err := exec.Command(bin, args...).Output()
 		if err == nil {
 			docs = docs[:0]
 			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
