@@ -104,3 +104,12 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 	walk(reflect.TypeOf(config.Config{}), "")
 	require.Empty(t, missing, "keys not documented in config.example.yaml")
 }
+
+func TestParserZoneFollowsTimezone(t *testing.T) {
+	c, err := config.Parse([]byte("timezone: UTC\nparse:\n  syslog:\n    default_priority: 14\n"))
+	require.NoError(t, err)
+	require.Equal(t, "UTC", c.Parse.Syslog.Location, "a parse.syslog section without location takes the top-level timezone")
+	c, err = config.Parse([]byte("timezone: UTC\nparse:\n  syslog:\n    location: Asia/Tokyo\n"))
+	require.NoError(t, err)
+	require.Equal(t, "Asia/Tokyo", c.Parse.Syslog.Location)
+}

@@ -102,8 +102,10 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	if _, err := c.location(); err != nil {
-		errs = append(errs, err)
+	if c.Location != "" { // empty: to be filled in by the embedding configuration
+		if _, err := c.location(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.DefaultPriority < 1 || c.DefaultPriority > 191 {
 		errs = append(errs, fmt.Errorf("syslog parser config: default_priority %d is out of range: use 1 to 191 (facility*8 + severity), or 0 for the default 13", c.DefaultPriority))
