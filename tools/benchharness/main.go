@@ -4,7 +4,8 @@
 // Markdown report for docs/benchmarks.md.
 //
 //	go run ./tools/benchharness -suite e2e -events 1000000
-//	go run ./tools/benchharness -suite search -events 10000000
+//	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b
+//	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b -reuse -queries 20 'KQL'...
 package main
 
 import (
@@ -36,6 +37,7 @@ func main() {
 	events := flag.Int("events", 500000, "events to send (e2e) or to store (search)")
 	dir := flag.String("dir", "", "working directory (default: a new temp dir, removed after)")
 	queries := flag.Int("queries", 200, "search: queries to time")
+	reuse := flag.Bool("reuse", false, "search: keep the events already in -dir instead of filling the store again")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this `file`")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -62,7 +64,7 @@ func main() {
 	case "e2e":
 		err = endToEnd(*dir, *events)
 	case "search":
-		err = searchLatency(*dir, *events, *queries)
+		err = searchLatency(*dir, *events, *queries, *reuse)
 	default:
 		err = fmt.Errorf("unknown suite %q", *suite)
 	}
@@ -148,7 +150,7 @@ api: {listen: ""}
 
 // searchLatency fills a store with n realistic events spread over ten days,
 // then times field-filtered KQL searches over random 24-hour windows.
-func searchLatency(dir string, n, queries int) error {
+func searchLatency(dir string, n, queries int, reuse bool) error {
 	ctx := context.Background()
 	s, err := sqlitestore.Open(dir+"/store.db", sqlitestore.Options{})
 	if err != nil {
@@ -167,7 +169,20 @@ func searchLatency(dir string, n, queries int) error {
 	start := time.Now()
 	const batch = 5000
 	docs := make([]store.Doc, 0, batch)
-	for i := range n {
+	if reuse {
+		stored, err := s.Count(ctx, store.Query{Collection: store.Events})
+		if err != nil {
+			return err
+		}
+		if stored != int64(n) {
+			return fmt.Errorf("-reuse: the store in %s holds %d events, not %d", dir, stored, n)
+		}
+	}
+	fillN := n
+	if reuse {
+		fillN = 0
+	}
+	for i := range fillN {
 		at := end.Add(-span + time.Duration(i)*step)
 		m := gen.Next(at)
 		var e event.Event
@@ -180,7 +195,7 @@ func searchLatency(dir string, n, queries int) error {
 			return err
 		}
 		docs = append(docs, store.Doc{ID: e.Event.ID, Source: data})
-		if len(docs) == batch || i == n-1 {
+		if len(docs) == batch || i == fillN-1 {
 			if _, err := s.Index(ctx, store.Events, docs); err != nil {
 				return err
 			}
@@ -192,15 +207,15 @@ func searchLatency(dir string, n, queries int) error {
 	}
 	fill := time.Since(start)
 	fmt.Printf("## Search latency over %d stored events (10 days, %d per day)\n\n", n, n/10)
-	fmt.Printf("Filling the store took %s (%.0f events/s, batches of %d).\n\n", fill.Round(time.Second), float64(n)/fill.Seconds(), batch)
+	if !reuse {
+		fmt.Printf("Filling the store took %s (%.0f events/s, batches of %d).\n\n", fill.Round(time.Second), float64(n)/fill.Seconds(), batch)
+	}
 	fmt.Printf("| query (24 h window, newest 100 hits) | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|\n")
-	for _, q := range []string{
-		`host.hostname:bastion01 and process.name:sshd`,
-		`process.name:sshd and message:"failed password"`,
-		`log.syslog.severity.code <= 3 and not host.hostname:sw-core01`,
-		`source.ip:203.0.113.0/24`,
-		`message:"バックアップ"`,
-	} {
+	queryList := flag.Args()
+	if len(queryList) == 0 {
+		queryList = defaultQueries
+	}
+	for _, q := range queryList {
 		node, err := kql.Parse(q)
 		if err != nil {
 			return err
@@ -225,6 +240,15 @@ func searchLatency(dir string, n, queries int) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// defaultQueries are timed when no query is given on the command line.
+var defaultQueries = []string{
+	`host.hostname:bastion01 and process.name:sshd`,
+	`process.name:sshd and message:"failed password"`,
+	`log.syslog.severity.code <= 3 and not host.hostname:sw-core01`,
+	`source.ip:203.0.113.0/24`,
+	`message:"バックアップ"`,
 }
 
 func cpuModel() string {
