@@ -14,61 +14,9 @@ import (
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/internal/metrictest"
 )
-
-// fakeProducer records every successful Publish. It fails the first
-// failures calls, and while gate is non-nil every call waits for it.
-type fakeProducer struct {
-	mu       sync.Mutex
-	batches  [][]bus.Record
-	calls    int
-	failures int
-	gate     chan struct{}
-}
-
-func (p *fakeProducer) Publish(ctx context.Context, recs ...bus.Record) error {
-	p.mu.Lock()
-	gate := p.gate
-	p.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls++
-	if p.calls <= p.failures {
-		return fmt.Errorf("fake: attempt %d: %w", p.calls, bus.ErrUnavailable)
-	}
-	p.batches = append(p.batches, append([]bus.Record(nil), recs...))
-	return nil
-}
-
-func (p *fakeProducer) values() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, b := range p.batches {
-		for _, r := range b {
-			out = append(out, string(r.Value))
-		}
-	}
-	return out
-}
-
-func (p *fakeProducer) batchSizes() []int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []int
-	for _, b := range p.batches {
-		out = append(out, len(b))
-	}
-	return out
-}
 
 func rec(v string) bus.Record { return bus.Record{Topic: "t", Value: []byte(v)} }
 
@@ -94,7 +42,7 @@ func newMetrics(t *testing.T) (*prometheus.Registry, *ingest.ListenerMetrics) {
 }
 
 func TestBatcherBatchesByCountAndFlushesTheRest(t *testing.T) {
-	p := &fakeProducer{}
+	p := &fakebus.Producer{}
 	b := ingest.NewBatcher(p, fast(), nil, nil)
 	ctx := t.Context()
 	want := seq("m", 25)
@@ -102,15 +50,15 @@ func TestBatcherBatchesByCountAndFlushesTheRest(t *testing.T) {
 		require.NoError(t, b.Add(ctx, rec(v)))
 	}
 	// Two full batches go without waiting; the last five wait for max_wait.
-	require.Eventually(t, func() bool { return len(p.values()) == 20 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(p.Values()) == 20 }, 10*time.Second, time.Millisecond)
 	require.NoError(t, b.Flush(ctx))
-	require.Equal(t, want, p.values())
-	require.Equal(t, []int{10, 10, 5}, p.batchSizes())
+	require.Equal(t, want, p.Values())
+	require.Equal(t, []int{10, 10, 5}, p.BatchSizes())
 	require.NoError(t, b.Close(ctx))
 }
 
 func TestBatcherBatchesByBytes(t *testing.T) {
-	p := &fakeProducer{}
+	p := &fakebus.Producer{}
 	cfg := fast()
 	cfg.MaxBytes = 30 // records of 1 topic-less key + 10-byte value: 10 bytes each
 	b := ingest.NewBatcher(p, cfg, nil, nil)
@@ -118,21 +66,21 @@ func TestBatcherBatchesByBytes(t *testing.T) {
 		require.NoError(t, b.Add(t.Context(), bus.Record{Value: []byte(v + "xyz")}))
 	}
 	require.NoError(t, b.Close(t.Context()))
-	require.Equal(t, []int{3, 3, 1}, p.batchSizes())
+	require.Equal(t, []int{3, 3, 1}, p.BatchSizes())
 }
 
 func TestBatcherPublishesAfterMaxWait(t *testing.T) {
-	p := &fakeProducer{}
+	p := &fakebus.Producer{}
 	cfg := fast()
 	cfg.MaxWait = 5 * time.Millisecond
 	b := ingest.NewBatcher(p, cfg, nil, nil)
 	defer b.Close(t.Context())
 	require.NoError(t, b.Add(t.Context(), rec("lonely")))
-	require.Eventually(t, func() bool { return len(p.values()) == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(p.Values()) == 1 }, 10*time.Second, time.Millisecond)
 }
 
 func TestBatcherRetriesAFailedBatchWhole(t *testing.T) {
-	p := &fakeProducer{failures: 3}
+	p := &fakebus.Producer{Failures: 3}
 	reg, m := newMetrics(t)
 	b := ingest.NewBatcher(p, fast(), m, nil)
 	want := seq("r", 10)
@@ -140,8 +88,8 @@ func TestBatcherRetriesAFailedBatchWhole(t *testing.T) {
 		require.NoError(t, b.Add(t.Context(), rec(v)))
 	}
 	require.NoError(t, b.Flush(t.Context()))
-	require.Equal(t, want, p.values(), "the batch is published once, whole, in order")
-	require.Equal(t, []int{10}, p.batchSizes())
+	require.Equal(t, want, p.Values(), "the batch is published once, whole, in order")
+	require.Equal(t, []int{10}, p.BatchSizes())
 	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_errors_total", "listener", "l1", "type", "publish"))
 	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_publish_retries_total", "listener", "l1"))
 	require.Equal(t, 10.0, metrictest.Value(t, reg, "mamori_ingest_sent_records_total", "listener", "l1"))
@@ -152,7 +100,7 @@ func TestBatcherRetriesAFailedBatchWhole(t *testing.T) {
 
 func TestBatcherBackPressureWhileTheBusIsDown(t *testing.T) {
 	gate := make(chan struct{})
-	p := &fakeProducer{gate: gate}
+	p := &fakebus.Producer{Gate: gate}
 	cfg := fast()
 	cfg.MaxRecords, cfg.QueueRecords = 2, 4
 	reg, m := newMetrics(t)
@@ -178,24 +126,24 @@ func TestBatcherBackPressureWhileTheBusIsDown(t *testing.T) {
 	close(gate) // the bus comes back
 	require.NoError(t, <-added)
 	require.NoError(t, b.Close(t.Context()))
-	require.Equal(t, seq("q", 5), p.values())
+	require.Equal(t, seq("q", 5), p.Values())
 }
 
 func TestBatcherCloseDrainsAndRefusesMore(t *testing.T) {
-	p := &fakeProducer{}
+	p := &fakebus.Producer{}
 	b := ingest.NewBatcher(p, fast(), nil, nil)
 	for _, v := range seq("c", 7) {
 		require.True(t, b.TryAdd(rec(v)))
 	}
 	require.NoError(t, b.Close(t.Context()))
-	require.Equal(t, seq("c", 7), p.values())
+	require.Equal(t, seq("c", 7), p.Values())
 	require.ErrorIs(t, b.Add(t.Context(), rec("late")), ingest.ErrClosed)
 	require.False(t, b.TryAdd(rec("late")))
 	require.NoError(t, b.Close(t.Context()), "Close twice")
 }
 
 func TestBatcherCloseAbandonsWhenTheDeadlinePasses(t *testing.T) {
-	p := &fakeProducer{failures: 1 << 30}
+	p := &fakebus.Producer{Failures: 1 << 30}
 	reg, m := newMetrics(t)
 	b := ingest.NewBatcher(p, fast(), m, nil)
 	for _, v := range seq("x", 3) {
@@ -207,13 +155,13 @@ func TestBatcherCloseAbandonsWhenTheDeadlinePasses(t *testing.T) {
 	require.ErrorIs(t, err, ingest.ErrAbandoned)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Contains(t, err.Error(), "3 records")
-	require.Empty(t, p.values())
+	require.Empty(t, p.Values())
 	require.Equal(t, 3.0, metrictest.Value(t, reg, "mamori_ingest_dropped_records_total", "listener", "l1", "reason", "shutdown"))
 }
 
 func TestBatcherFlushTimeoutKeepsTheRecords(t *testing.T) {
 	gate := make(chan struct{})
-	p := &fakeProducer{gate: gate}
+	p := &fakebus.Producer{Gate: gate}
 	b := ingest.NewBatcher(p, fast(), nil, nil)
 	require.NoError(t, b.Add(t.Context(), rec("kept")))
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
@@ -221,23 +169,23 @@ func TestBatcherFlushTimeoutKeepsTheRecords(t *testing.T) {
 	require.ErrorIs(t, b.Flush(ctx), context.DeadlineExceeded)
 	close(gate)
 	require.NoError(t, b.Flush(t.Context()))
-	require.Equal(t, []string{"kept"}, p.values())
+	require.Equal(t, []string{"kept"}, p.Values())
 	require.NoError(t, b.Close(t.Context()))
 }
 
 func TestBatcherTakesARecordLargerThanTheQueueWhenEmpty(t *testing.T) {
-	p := &fakeProducer{}
+	p := &fakebus.Producer{}
 	cfg := fast()
 	cfg.MaxBytes, cfg.QueueBytes = 8, 8
 	b := ingest.NewBatcher(p, cfg, nil, nil)
 	big := string(make([]byte, 100))
 	require.True(t, b.TryAdd(rec(big)))
 	require.NoError(t, b.Close(t.Context()))
-	require.Equal(t, []string{big}, p.values())
+	require.Equal(t, []string{big}, p.Values())
 }
 
 func TestBatcherConcurrentAddersKeepTheirOrder(t *testing.T) {
-	p := &fakeProducer{failures: 2}
+	p := &fakebus.Producer{Failures: 2}
 	cfg := fast()
 	cfg.QueueRecords = 25
 	b := ingest.NewBatcher(p, cfg, nil, nil)
@@ -252,7 +200,7 @@ func TestBatcherConcurrentAddersKeepTheirOrder(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, b.Close(t.Context()))
-	got := p.values()
+	got := p.Values()
 	require.Len(t, got, writers*each)
 	next := make([]int, writers)
 	for _, v := range got {

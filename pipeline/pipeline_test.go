@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,39 +13,13 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/internal/metrictest"
 	"github.com/mamori-soc/mamori/parsers"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
 	"github.com/mamori-soc/mamori/pipeline"
 	"github.com/mamori-soc/mamori/store"
 )
-
-// recorder is a bus.Producer that keeps what was published, or fails.
-type recorder struct {
-	mu   sync.Mutex
-	recs []bus.Record
-	fail error
-}
-
-func (r *recorder) Publish(_ context.Context, recs ...bus.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	r.recs = append(r.recs, recs...)
-	return nil
-}
-
-func (r *recorder) topic(name string) []bus.Record {
-	var out []bus.Record
-	for _, rec := range r.recs {
-		if rec.Topic == name {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
 
 func raw(t *testing.T, msg string, size int64) bus.Record {
 	t.Helper()
@@ -64,7 +37,7 @@ func newParse(t testing.TB, pub bus.Producer, reg *prometheus.Registry) *pipelin
 }
 
 func TestParseGoodAndBadRecords(t *testing.T) {
-	pub := &recorder{}
+	pub := &fakebus.Producer{}
 	reg := prometheus.NewRegistry()
 	good := raw(t, "<38>Nov 26 14:04:03 web03 sshd[4242]: Failed password for tanaka from 203.0.113.9 port 51122 ssh2", 0)
 	binary := raw(t, "\xff\xfe\x00\x01garbage", 0)
@@ -75,7 +48,7 @@ func TestParseGoodAndBadRecords(t *testing.T) {
 
 	require.NoError(t, newParse(t, pub, reg).Handle(context.Background(), batch))
 
-	events := pub.topic(bus.TopicEvents)
+	events := pub.Topic(bus.TopicEvents)
 	require.Len(t, events, 1)
 	var e event.Event
 	require.NoError(t, event.Unmarshal(events[0].Value, &e))
@@ -88,7 +61,7 @@ func TestParseGoodAndBadRecords(t *testing.T) {
 	require.NotNil(t, e.Event.Created)
 	require.Equal(t, []byte("web03"), events[0].Key, "events are partitioned by host")
 
-	dead := pub.topic(bus.TopicDLQ)
+	dead := pub.Topic(bus.TopicDLQ)
 	require.Len(t, dead, 3)
 	for i, d := range dead {
 		orig := batch[i+1]
@@ -106,12 +79,12 @@ func TestParseGoodAndBadRecords(t *testing.T) {
 }
 
 func TestParseSameRecordSameID(t *testing.T) {
-	pub := &recorder{}
+	pub := &fakebus.Producer{}
 	h := newParse(t, pub, prometheus.NewRegistry())
 	rec := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0)
 	require.NoError(t, h.Handle(context.Background(), []bus.Record{rec}))
 	require.NoError(t, h.Handle(context.Background(), []bus.Record{rec}))
-	ev := pub.topic(bus.TopicEvents)
+	ev := pub.Topic(bus.TopicEvents)
 	require.Len(t, ev, 2)
 	a, _ := ev[0].Header(pipeline.HeaderID)
 	b, _ := ev[1].Header(pipeline.HeaderID)
@@ -119,12 +92,12 @@ func TestParseSameRecordSameID(t *testing.T) {
 
 	other := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0) // received again: a new event
 	require.NoError(t, h.Handle(context.Background(), []bus.Record{other}))
-	c, _ := pub.topic(bus.TopicEvents)[2].Header(pipeline.HeaderID)
+	c, _ := pub.Topic(bus.TopicEvents)[2].Header(pipeline.HeaderID)
 	require.NotEqual(t, a, c)
 }
 
 func TestParsePublishFailureFailsTheBatch(t *testing.T) {
-	pub := &recorder{fail: bus.ErrUnavailable}
+	pub := &fakebus.Producer{Err: bus.ErrUnavailable}
 	err := newParse(t, pub, prometheus.NewRegistry()).Handle(context.Background(), []bus.Record{raw(t, "<13>x", 0)})
 	require.ErrorIs(t, err, bus.ErrUnavailable)
 }
@@ -155,14 +128,14 @@ func (f *fakeStore) Index(_ context.Context, _ string, docs []store.Doc) ([]stor
 
 func TestIndexRoutesRejectedDocumentsToDLQ(t *testing.T) {
 	s := &fakeStore{stored: map[string]bool{}}
-	pub := &recorder{}
+	pub := &fakebus.Producer{}
 	x := pipeline.NewIndex(s, store.Events, pub, nil, nil)
 	rec := func(id string) bus.Record {
 		return bus.Record{Topic: bus.TopicEvents, Value: []byte(`{"@timestamp":"2026-01-01T00:00:00Z"}`), Headers: []bus.Header{{Key: pipeline.HeaderID, Value: []byte(id)}}}
 	}
 	require.NoError(t, x.Handle(context.Background(), []bus.Record{rec("a"), rec("bad1"), rec("b")}))
 	require.True(t, s.stored["a"] && s.stored["b"])
-	dead := pub.topic(bus.TopicDLQ)
+	dead := pub.Topic(bus.TopicDLQ)
 	require.Len(t, dead, 1)
 	stage, _ := dead[0].Header(bus.HeaderStage)
 	require.Equal(t, "index", stage)
@@ -170,5 +143,5 @@ func TestIndexRoutesRejectedDocumentsToDLQ(t *testing.T) {
 	s.down = true
 	err := x.Handle(context.Background(), []bus.Record{rec("c")})
 	require.True(t, errors.Is(err, store.ErrUnavailable), "a store that is down fails the batch so it is retried, not dead-lettered")
-	require.Len(t, pub.topic(bus.TopicDLQ), 1)
+	require.Len(t, pub.Topic(bus.TopicDLQ), 1)
 }

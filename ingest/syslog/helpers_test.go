@@ -9,13 +9,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,57 +29,6 @@ import (
 const wait = 30 * time.Second
 
 const tick = 2 * time.Millisecond
-
-// memProducer keeps what was published. It fails the first failures
-// calls; while gate is open (non-nil and not closed) calls wait for it.
-type memProducer struct {
-	mu       sync.Mutex
-	recs     []bus.Record
-	calls    int
-	failures int
-	gate     chan struct{}
-}
-
-func (p *memProducer) Publish(ctx context.Context, recs ...bus.Record) error {
-	p.mu.Lock()
-	gate := p.gate
-	p.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls++
-	if p.calls <= p.failures {
-		return fmt.Errorf("mem: attempt %d: %w", p.calls, bus.ErrUnavailable)
-	}
-	p.recs = append(p.recs, recs...)
-	return nil
-}
-
-func (p *memProducer) records() []bus.Record {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]bus.Record(nil), p.recs...)
-}
-
-func (p *memProducer) values() []string {
-	var out []string
-	for _, r := range p.records() {
-		out = append(out, string(r.Value))
-	}
-	return out
-}
-
-func (p *memProducer) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.recs)
-}
 
 // server is a running syslog.Server for a test.
 type server struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/syslog"
+	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/internal/metrictest"
 )
 
@@ -40,7 +41,7 @@ func dialTCP(t *testing.T, addr net.Addr) *net.TCPConn {
 }
 
 func TestUDPPublishesEachDatagramExactly(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "edge-udp", Protocol: syslog.ProtocolUDP}}
 	s := start(t, cfg, p)
@@ -57,9 +58,9 @@ func TestUDPPublishesEachDatagramExactly(t *testing.T) {
 		_, err := c.Write([]byte(m))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return p.count() == len(msgs) }, wait, tick)
-	require.Equal(t, msgs, p.values(), "datagrams are published byte for byte")
-	for _, r := range p.records() {
+	require.Eventually(t, func() bool { return p.Count() == len(msgs) }, wait, tick)
+	require.Equal(t, msgs, p.Values(), "datagrams are published byte for byte")
+	for _, r := range p.Records() {
 		require.Equal(t, bus.TopicRawSyslog, r.Topic)
 		require.Equal(t, "127.0.0.1", string(r.Key))
 		require.Equal(t, "edge-udp", header(t, r, bus.HeaderReceiver))
@@ -77,7 +78,7 @@ func TestUDPPublishesEachDatagramExactly(t *testing.T) {
 }
 
 func TestUDPOversizeDatagramIsTruncatedAndMarked(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "u", Protocol: syslog.ProtocolUDP, MaxMessageSize: 1024}}
 	s := start(t, cfg, p)
@@ -87,8 +88,8 @@ func TestUDPOversizeDatagramIsTruncatedAndMarked(t *testing.T) {
 	big := append([]byte("<13>1 - - - - - - "), bytes.Repeat([]byte("z"), 5000)...)
 	_, err = c.Write(big)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return p.count() == 1 }, wait, tick)
-	r := p.records()[0]
+	require.Eventually(t, func() bool { return p.Count() == 1 }, wait, tick)
+	r := p.Records()[0]
 	require.Equal(t, big[:1024], r.Value)
 	require.Equal(t, strconv.Itoa(len(big)), header(t, r, bus.HeaderTruncated))
 	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_truncated_records_total", "listener", "u"))
@@ -97,7 +98,7 @@ func TestUDPOversizeDatagramIsTruncatedAndMarked(t *testing.T) {
 
 func TestUDPDropsAreCountedWhenTheQueueIsFull(t *testing.T) {
 	gate := make(chan struct{})
-	p := &memProducer{gate: gate}
+	p := &fakebus.Producer{Gate: gate}
 	cfg := quickBatch()
 	cfg.Batch.MaxRecords, cfg.Batch.QueueRecords = 1, 1
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "u", Protocol: syslog.ProtocolUDP}}
@@ -119,12 +120,12 @@ func TestUDPDropsAreCountedWhenTheQueueIsFull(t *testing.T) {
 	require.Equal(t, float64(n-1), metrictest.Value(t, s.reg, "mamori_ingest_dropped_records_total", "listener", "u", "reason", "queue_full"))
 	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_queue_records", "listener", "u"))
 	close(gate)
-	require.Eventually(t, func() bool { return p.count() == 1 }, wait, tick)
-	require.Equal(t, []string{"<13>1 - - - - - - datagram 0"}, p.values())
+	require.Eventually(t, func() bool { return p.Count() == 1 }, wait, tick)
+	require.Equal(t, []string{"<13>1 - - - - - - datagram 0"}, p.Values())
 }
 
 func TestTCPBothFramingsMixedInOneConnection(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
 	s := start(t, cfg, p)
@@ -149,27 +150,27 @@ func TestTCPBothFramingsMixedInOneConnection(t *testing.T) {
 		"<13>Nov 26 00:00:00 x",
 		"<13>last, undelimited",
 	}
-	require.Eventually(t, func() bool { return p.count() == len(want) }, wait, tick)
-	require.Equal(t, want, p.values())
-	r := p.records()[0]
+	require.Eventually(t, func() bool { return p.Count() == len(want) }, wait, tick)
+	require.Equal(t, want, p.Values())
+	r := p.Records()[0]
 	require.Equal(t, "tcp", header(t, r, bus.HeaderTransport))
 	require.Equal(t, c.LocalAddr().String(), header(t, r, bus.HeaderPeer))
 }
 
 func TestTCPNonTransparentFramingTakesDigitsAsData(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP, Framing: syslog.FramingNonTransparent}}
 	s := start(t, cfg, p)
 	c := dialTCP(t, s.addrs[0])
 	_, err := io.WriteString(c, "12 monkeys\n<13>x\n")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return p.count() == 2 }, wait, tick)
-	require.Equal(t, []string{"12 monkeys", "<13>x"}, p.values())
+	require.Eventually(t, func() bool { return p.Count() == 2 }, wait, tick)
+	require.Equal(t, []string{"12 monkeys", "<13>x"}, p.Values())
 }
 
 func TestTCPPartialWritesAcrossSegments(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
 	s := start(t, cfg, p)
@@ -194,14 +195,14 @@ func TestTCPPartialWritesAcrossSegments(t *testing.T) {
 		require.NoError(t, err)
 		stream = stream[k:]
 	}
-	require.Eventually(t, func() bool { return p.count() == len(want) }, wait, tick)
-	require.Equal(t, want, p.values())
+	require.Eventually(t, func() bool { return p.Count() == len(want) }, wait, tick)
+	require.Equal(t, want, p.Values())
 }
 
 func TestTCPOversizeMessageIsCutAndTheStreamContinues(t *testing.T) {
 	for _, framing := range []string{"octet-counting", "non-transparent"} {
 		t.Run(framing, func(t *testing.T) {
-			p := &memProducer{}
+			p := &fakebus.Producer{}
 			cfg := quickBatch()
 			cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}} // auto, 64 KiB
 			s := start(t, cfg, p)
@@ -219,8 +220,8 @@ func TestTCPOversizeMessageIsCutAndTheStreamContinues(t *testing.T) {
 				}
 			}
 			require.NoError(t, w.Flush())
-			require.Eventually(t, func() bool { return p.count() == 2 }, wait, tick)
-			recs := p.records()
+			require.Eventually(t, func() bool { return p.Count() == 2 }, wait, tick)
+			recs := p.Records()
 			require.Equal(t, big[:64<<10], recs[0].Value)
 			require.Equal(t, strconv.Itoa(size), header(t, recs[0], bus.HeaderTruncated))
 			meta, err := ingest.Meta(&recs[0])
@@ -235,7 +236,7 @@ func TestTCPOversizeMessageIsCutAndTheStreamContinues(t *testing.T) {
 }
 
 func TestTCPManyConcurrentConnections(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
 	s := start(t, cfg, p)
@@ -261,11 +262,11 @@ func TestTCPManyConcurrentConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Eventually(t, func() bool { return p.count() == conns*each }, wait, tick)
+	require.Eventually(t, func() bool { return p.Count() == conns*each }, wait, tick)
 	// Each connection's messages arrive in the order sent.
 	next := map[int]int{}
 	peers := map[int]string{}
-	for _, r := range p.records() {
+	for _, r := range p.Records() {
 		var conn, seq int
 		_, err := fmt.Sscanf(string(r.Value), "<13>1 - h app - - - conn=%d seq=%d", &conn, &seq)
 		require.NoError(t, err)
@@ -294,7 +295,7 @@ func assertNoError(t *testing.T, err error) bool {
 
 func TestTCPBackPressureStopsReadingInsteadOfDropping(t *testing.T) {
 	gate := make(chan struct{})
-	p := &memProducer{gate: gate}
+	p := &fakebus.Producer{Gate: gate}
 	cfg := quickBatch()
 	cfg.Batch.MaxRecords, cfg.Batch.QueueRecords = 1, 2
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
@@ -320,28 +321,28 @@ func TestTCPBackPressureStopsReadingInsteadOfDropping(t *testing.T) {
 
 	close(gate)
 	require.NoError(t, <-wrote)
-	require.Eventually(t, func() bool { return p.count() == n }, wait, tick)
-	for i, v := range p.values() {
+	require.Eventually(t, func() bool { return p.Count() == n }, wait, tick)
+	for i, v := range p.Values() {
 		require.Equal(t, fmt.Sprintf("<13>1 - h app - - - %d", i), v)
 	}
 	require.Zero(t, metrictest.Value(t, s.reg, "mamori_ingest_dropped_records_total", "listener", "t", "reason", "queue_full"))
 }
 
 func TestTCPPublishRetriesAfterBusFailures(t *testing.T) {
-	p := &memProducer{failures: 4}
+	p := &fakebus.Producer{Failures: 4}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
 	s := start(t, cfg, p)
 	c := dialTCP(t, s.addrs[0])
 	_, err := io.WriteString(c, "<13>a\n<13>b\n")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return p.count() == 2 }, wait, tick)
-	require.Equal(t, []string{"<13>a", "<13>b"}, p.values())
+	require.Eventually(t, func() bool { return p.Count() == 2 }, wait, tick)
+	require.Equal(t, []string{"<13>a", "<13>b"}, p.Values())
 	require.GreaterOrEqual(t, metrictest.Value(t, s.reg, "mamori_ingest_errors_total", "listener", "t", "type", "publish"), 4.0)
 }
 
 func TestTCPFramingErrorClosesTheConnection(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP, Framing: syslog.FramingOctetCounting}}
 	s := start(t, cfg, p)
@@ -351,13 +352,13 @@ func TestTCPFramingErrorClosesTheConnection(t *testing.T) {
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(wait)))
 	_, err = c.Read(make([]byte, 1))
 	require.ErrorIs(t, err, io.EOF, "the server closes the connection")
-	require.Eventually(t, func() bool { return p.count() == 1 }, wait, tick)
-	require.Equal(t, []string{"<13>ok"}, p.values())
+	require.Eventually(t, func() bool { return p.Count() == 1 }, wait, tick)
+	require.Equal(t, []string{"<13>ok"}, p.Values())
 	require.Equal(t, 1.0, metrictest.Value(t, s.reg, "mamori_ingest_errors_total", "listener", "t", "type", "framing"))
 }
 
 func TestTCPMaxConnections(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP, MaxConnections: 2}}
 	s := start(t, cfg, p)
@@ -365,7 +366,7 @@ func TestTCPMaxConnections(t *testing.T) {
 		c := dialTCP(t, s.addrs[0])
 		fmt.Fprintf(c, "<13>held %d\n", i)
 	}
-	require.Eventually(t, func() bool { return p.count() == 2 }, wait, tick)
+	require.Eventually(t, func() bool { return p.Count() == 2 }, wait, tick)
 	extra := dialTCP(t, s.addrs[0])
 	require.NoError(t, extra.SetReadDeadline(time.Now().Add(wait)))
 	_, err := extra.Read(make([]byte, 1))
@@ -375,7 +376,7 @@ func TestTCPMaxConnections(t *testing.T) {
 }
 
 func TestTCPIdleConnectionIsClosed(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP, IdleTimeout: 20 * time.Millisecond}}
 	s := start(t, cfg, p)
@@ -385,12 +386,12 @@ func TestTCPIdleConnectionIsClosed(t *testing.T) {
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(wait)))
 	_, err = c.Read(make([]byte, 1))
 	require.ErrorIs(t, err, io.EOF)
-	require.Equal(t, []string{"<13>then silence"}, p.values())
+	require.Equal(t, []string{"<13>then silence"}, p.Values())
 }
 
 func TestTLSWithClientCertificates(t *testing.T) {
 	ca := newPKI(t)
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{
 		{Name: "tls-required", Protocol: syslog.ProtocolTLS, TLS: &syslog.TLSConfig{CertFile: ca.certFile, KeyFile: ca.keyFile, ClientCAFile: ca.caFile}},
@@ -440,9 +441,9 @@ func TestTLSWithClientCertificates(t *testing.T) {
 	_, err = fmt.Fprintf(c2, "%d %s<13>lf over tls\n", len(m), m)
 	require.NoError(t, err)
 
-	require.Eventually(t, func() bool { return p.count() == 3 }, wait, tick)
+	require.Eventually(t, func() bool { return p.Count() == 3 }, wait, tick)
 	byListener := map[string][]string{}
-	for _, r := range p.records() {
+	for _, r := range p.Records() {
 		require.Equal(t, "tls", header(t, r, bus.HeaderTransport))
 		l := header(t, r, bus.HeaderReceiver)
 		byListener[l] = append(byListener[l], string(r.Value))
@@ -452,7 +453,7 @@ func TestTLSWithClientCertificates(t *testing.T) {
 }
 
 func TestGracefulShutdownPublishesEverythingReceived(t *testing.T) {
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Batch.MaxWait = time.Hour // records sit in the queue until shutdown
 	cfg.Listeners = []syslog.ListenerConfig{
@@ -474,16 +475,16 @@ func TestGracefulShutdownPublishesEverythingReceived(t *testing.T) {
 		return metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "t") == 50 &&
 			metrictest.Value(t, s.reg, "mamori_ingest_received_records_total", "listener", "u") == 10
 	}, wait, tick)
-	require.Zero(t, p.count())
+	require.Zero(t, p.Count())
 
 	require.NoError(t, s.stop(t))
-	require.Equal(t, 60, p.count())
+	require.Equal(t, 60, p.Count())
 	_, err = net.Dial("tcp", s.addrs[0].String())
 	require.Error(t, err, "no longer accepting")
 }
 
 func TestShutdownReportsWhatItCouldNotPublish(t *testing.T) {
-	p := &memProducer{failures: 1 << 30}
+	p := &fakebus.Producer{Failures: 1 << 30}
 	cfg := quickBatch()
 	cfg.ShutdownTimeout = 50 * time.Millisecond
 	cfg.Listeners = []syslog.ListenerConfig{{Name: "t", Protocol: syslog.ProtocolTCP}}
@@ -509,7 +510,7 @@ func TestListenReportsAnAddressInUse(t *testing.T) {
 		{Name: "ok", Protocol: syslog.ProtocolUDP, Address: "127.0.0.1:0"},
 		{Name: "clash", Protocol: syslog.ProtocolTCP, Address: taken.Addr().String()},
 	}
-	srv, err := syslog.New(cfg, &memProducer{}, syslog.Options{})
+	srv, err := syslog.New(cfg, &fakebus.Producer{}, syslog.Options{})
 	require.NoError(t, err)
 	_, err = srv.Listen()
 	require.ErrorContains(t, err, `listener "clash"`)
@@ -518,7 +519,7 @@ func TestListenReportsAnAddressInUse(t *testing.T) {
 }
 
 func TestNewRejectsAnInvalidConfig(t *testing.T) {
-	_, err := syslog.New(syslog.Config{}, &memProducer{}, syslog.Options{})
+	_, err := syslog.New(syslog.Config{}, &fakebus.Producer{}, syslog.Options{})
 	require.ErrorIs(t, err, ingest.ErrInvalidConfig)
 }
 
@@ -529,7 +530,7 @@ func TestRealLogger(t *testing.T) {
 	if err != nil {
 		t.Skip("util-linux logger not installed (apt-get install bsdutils): ", err)
 	}
-	p := &memProducer{}
+	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{
 		{Name: "u", Protocol: syslog.ProtocolUDP},
@@ -552,9 +553,9 @@ func TestRealLogger(t *testing.T) {
 		out, err := exec.Command(path, args...).CombinedOutput()
 		require.NoError(t, err, "logger %s: %s", strings.Join(args, " "), out)
 	}
-	require.Eventually(t, func() bool { return p.count() == len(runs) }, wait, tick)
+	require.Eventually(t, func() bool { return p.Count() == len(runs) }, wait, tick)
 	got := map[string]bus.Record{}
-	for _, r := range p.records() {
+	for _, r := range p.Records() {
 		v := string(r.Value)
 		for _, run := range runs {
 			if strings.HasSuffix(v, nonce+" "+run.name+" ログイン失敗 user=tanaka") {
@@ -562,7 +563,7 @@ func TestRealLogger(t *testing.T) {
 			}
 		}
 	}
-	require.Len(t, got, len(runs), "values: %q", p.values())
+	require.Len(t, got, len(runs), "values: %q", p.Values())
 	for name, r := range got {
 		v := string(r.Value)
 		require.True(t, strings.HasPrefix(v, "<36>1 "), "%s: RFC 5424 PRI auth.warning, no framing left: %q", name, v)
