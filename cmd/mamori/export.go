@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/mamori-soc/mamori/app"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/store"
 )
@@ -17,10 +15,7 @@ import (
 // stays flat however many match.
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("export", stderr)
-	cfgPath := fs.String("c", "mamori.yaml", "configuration `file`")
-	from := fs.String("from", "now-24h", "start `time`")
-	to := fs.String("to", "now", "end `time` (exclusive)")
-	sort := fs.String("sort", "@timestamp:asc", "`field[:asc|desc]`")
+	qf := addQueryFlags(fs, "@timestamp:asc")
 	quiet := fs.Bool("q", false, "do not report progress on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mamori export [flags] 'KQL query' > events.ndjson\n\nFlags:")
@@ -30,26 +25,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(rest) > 1 {
-		return fmt.Errorf("give the query as one argument in quotes")
-	}
-	cfg, err := config.Load(*cfgPath)
+	q, err := qf.open(rest, search.Request{Size: 1000})
 	if err != nil {
 		return err
 	}
-	s, err := app.OpenStore(cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	req := search.Request{From: *from, To: *to, Sort: *sort, Size: 1000}
-	if len(rest) == 1 {
-		req.Query = rest[0]
-	}
-	resolved, err := search.Resolve(req, time.Now(), cfg.Location())
-	if err != nil {
-		return err
-	}
+	defer q.store.Close()
+	s, resolved := q.store, q.resolved
 	total, err := s.Count(ctx, resolved.Query)
 	if err != nil {
 		return err

@@ -11,8 +11,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/mamori-soc/mamori/app"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/store"
@@ -20,10 +18,7 @@ import (
 
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("search", stderr)
-	cfgPath := fs.String("c", "mamori.yaml", "configuration `file`")
-	from := fs.String("from", "now-24h", "start `time`: now-15m, 2026-11-26, 2026-11-26 09:00 or RFC 3339")
-	to := fs.String("to", "now", "end `time` (exclusive)")
-	sort := fs.String("sort", "@timestamp:desc", "`field[:asc|desc]`")
+	qf := addQueryFlags(fs, "@timestamp:desc")
 	size := fs.Int("size", 100, "most events to show (1-10000)")
 	after := fs.String("after", "", "`cursor` of the next page, printed after a full page")
 	output := fs.String("output", "table", "table, json or ndjson")
@@ -35,30 +30,16 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(rest) > 1 {
-		return fmt.Errorf("give the query as one argument in quotes: mamori search '%s'", strings.Join(rest, " "))
-	}
 	if *output != "table" && *output != "json" && *output != "ndjson" {
 		return fmt.Errorf("--output %q: want table, json or ndjson", *output)
 	}
-	cfg, err := config.Load(*cfgPath)
+	q, err := qf.open(rest, search.Request{Size: *size, After: *after})
 	if err != nil {
 		return err
 	}
-	s, err := app.OpenStore(cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	req := search.Request{From: *from, To: *to, Sort: *sort, Size: *size, After: *after}
-	if len(rest) == 1 {
-		req.Query = rest[0]
-	}
-	resolved, err := search.Resolve(req, time.Now(), cfg.Location())
-	if err != nil {
-		return err
-	}
-	res, next, err := search.Run(ctx, s, resolved)
+	defer q.store.Close()
+	cfg, resolved := q.cfg, q.resolved
+	res, next, err := search.Run(ctx, q.store, resolved)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mamori-soc/mamori/dashboards/api"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestDispatch(t *testing.T) {
+	code, _, stderr := runCLI()
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "Commands:")
+
+	code, _, stderr = runCLI("frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `unknown command "frobnicate"`)
+
+	code, stdout, _ := runCLI("config", "check", "-c", "../../config.example.yaml")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "configuration is valid")
+
+	code, _, stderr = runCLI("search", "-c", "../../config.example.yaml", "user.name:(tanaka")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "kql:")
+}
+
+func TestTokenNewPrintsAMatchingHash(t *testing.T) {
+	code, stdout, _ := runCLI("token", "new", "--name", "alice", "--role", "analyst")
+	require.Equal(t, 0, code)
+	tok := regexp.MustCompile(`mamori_[A-Za-z0-9_-]{43}`).FindString(stdout)
+	require.NotEmpty(t, tok)
+	require.Contains(t, stdout, "sha256: "+api.HashToken(tok), "the configuration line matches the token")
+	require.Contains(t, stdout, "role: analyst")
+
+	code, _, stderr := runCLI("token", "new", "--name", "bob", "--role", "root")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `--role "root"`)
+}
