@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/bus/journal"
+	"github.com/mamori-soc/mamori/bus/kafkabus"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/store/sqlitestore"
@@ -25,8 +26,23 @@ func JournalPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, 
 // StorePath is the embedded store's database file.
 func StorePath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "store.db") }
 
-// OpenBus opens the configured bus.
-func OpenBus(cfg *config.Config, log *slog.Logger) (bus.Bus, error) {
+// OpenBus opens the configured bus: Kafka when brokers are configured, the
+// embedded journal otherwise.
+func OpenBus(ctx context.Context, cfg *config.Config, log *slog.Logger) (bus.Bus, error) {
+	if k := cfg.Bus.Kafka; len(k.Brokers) > 0 {
+		kc := kafkabus.Config{
+			Brokers: k.Brokers, ClientID: k.ClientID, DefaultPartitions: k.Partitions,
+			ReplicationFactor: k.ReplicationFactor, Compression: k.Compression, Logger: log.With("bus", "kafka"),
+		}
+		if k.TLS.Enabled {
+			kc.TLS = &kafkabus.TLSConfig{CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile, ServerName: k.TLS.ServerName}
+		}
+		b, err := kafkabus.Open(ctx, kc)
+		if err != nil {
+			return nil, fmt.Errorf("bus.kafka: %w", err)
+		}
+		return b, nil
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -60,6 +76,9 @@ func OpenStore(cfg *config.Config) (store.Store, error) {
 // Topics returns the topics Mamori uses, with their configured retention.
 func Topics(cfg *config.Config) []bus.TopicConfig {
 	p := cfg.Bus.Embedded.Partitions
+	if len(cfg.Bus.Kafka.Brokers) > 0 {
+		p = cfg.Bus.Kafka.Partitions
+	}
 	return []bus.TopicConfig{
 		{Name: bus.TopicRawSyslog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicEvents, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},

@@ -43,7 +43,7 @@ type App struct {
 
 // New opens the bus and the store and creates the topics.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	b, err := OpenBus(cfg, log)
+	b, err := OpenBus(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

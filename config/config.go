@@ -47,9 +47,38 @@ type Log struct {
 	Format string `yaml:"format"` // text or json
 }
 
-// Bus selects and configures the message bus.
+// Bus selects and configures the message bus: Kafka when brokers are
+// configured, the embedded journal otherwise.
 type Bus struct {
 	Embedded Journal `yaml:"embedded"`
+	Kafka    Kafka   `yaml:"kafka"`
+}
+
+// Kafka configures the Apache Kafka bus.
+type Kafka struct {
+	// Brokers are bootstrap addresses (host:port); empty uses the embedded
+	// journal.
+	Brokers []string `yaml:"brokers"`
+	// ClientID is sent to the brokers.
+	ClientID string `yaml:"client_id"`
+	// Partitions of each topic Mamori creates: the most workers a stage can
+	// spread over, across all Mamori processes.
+	Partitions int `yaml:"partitions"`
+	// ReplicationFactor of created topics (3 in production clusters).
+	ReplicationFactor int `yaml:"replication_factor"`
+	// Compression of produced batches: none, lz4 or zstd.
+	Compression string `yaml:"compression"`
+	// TLS to the brokers; leave ca_file empty to trust the system roots.
+	TLS KafkaTLS `yaml:"tls"`
+}
+
+// KafkaTLS configures TLS to the brokers.
+type KafkaTLS struct {
+	Enabled    bool   `yaml:"enabled"`
+	CAFile     string `yaml:"ca_file"`
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+	ServerName string `yaml:"server_name"`
 }
 
 // Journal configures the embedded bus.
@@ -127,7 +156,10 @@ func Default() *Config {
 		DataDir:  "./data",
 		Timezone: "Asia/Tokyo",
 		Log:      Log{Level: "info", Format: "text"},
-		Bus:      Bus{Embedded: Journal{Sync: "full", Partitions: 2}},
+		Bus: Bus{
+			Embedded: Journal{Sync: "full", Partitions: 2},
+			Kafka:    Kafka{ClientID: "mamori", Partitions: 6, ReplicationFactor: 1, Compression: "lz4"},
+		},
 		Stages: Stages{
 			Parse: StageConfig{Workers: 2, BatchSize: 1000},
 			Index: StageConfig{Workers: 1, BatchSize: 5000},
@@ -220,6 +252,23 @@ func (c *Config) Validate() error {
 	}
 	if c.Bus.Embedded.Partitions < 1 || c.Bus.Embedded.Partitions > 64 {
 		bad("bus.embedded.partitions", "%d: want 1 to 64", c.Bus.Embedded.Partitions)
+	}
+	for i, addr := range c.Bus.Kafka.Brokers {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(fmt.Sprintf("bus.kafka.brokers[%d]", i), "%q is not host:port", addr)
+		}
+	}
+	if c.Bus.Kafka.Partitions < 1 || c.Bus.Kafka.Partitions > 1000 {
+		bad("bus.kafka.partitions", "%d: want 1 to 1000", c.Bus.Kafka.Partitions)
+	}
+	if c.Bus.Kafka.ReplicationFactor < 1 {
+		bad("bus.kafka.replication_factor", "%d: want at least 1", c.Bus.Kafka.ReplicationFactor)
+	}
+	if !oneOf(c.Bus.Kafka.Compression, "none", "lz4", "zstd") {
+		bad("bus.kafka.compression", "%q: want none, lz4 or zstd", c.Bus.Kafka.Compression)
+	}
+	if t := c.Bus.Kafka.TLS; (t.CertFile == "") != (t.KeyFile == "") {
+		bad("bus.kafka.tls", "set both cert_file and key_file, or neither")
 	}
 	if len(c.Ingest.Syslog.Listeners) == 0 {
 		c.Ingest.Syslog.Listeners = []syslog.ListenerConfig{{Protocol: syslog.ProtocolUDP}, {Protocol: syslog.ProtocolTCP}}

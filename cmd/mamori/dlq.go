@@ -36,7 +36,7 @@ func cmdDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	b, err := app.OpenBus(cfg, app.Logger(cfg, os.Stderr))
+	b, err := app.OpenBus(ctx, cfg, app.Logger(cfg, os.Stderr))
 	if err != nil {
 		return err
 	}
