@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,8 +27,42 @@ import (
 	"github.com/mamori-soc/mamori/store"
 )
 
+// Roles are the parts of Mamori one process runs (`mamori run --stages`):
+// "ingest" (the edges), "parse", "index" and "api". Spread over processes
+// that share a Kafka bus, they scale out; by default one process runs all.
+type Roles map[string]bool
+
+// AllRoles lists every role in start order.
+var AllRoles = []string{"ingest", "parse", "index", "api"}
+
+// Everything returns every role: one process running all of Mamori.
+func Everything() Roles {
+	r := Roles{}
+	for _, name := range AllRoles {
+		r[name] = true
+	}
+	return r
+}
+
+// ParseRoles reads a comma-separated role list; "" or "all" means every role.
+func ParseRoles(s string) (Roles, error) {
+	if s == "" || s == "all" {
+		return Everything(), nil
+	}
+	r := Roles{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(AllRoles, name) {
+			return nil, fmt.Errorf("unknown stage %q: want a comma-separated list of %s", name, strings.Join(AllRoles, ", "))
+		}
+		r[name] = true
+	}
+	return r, nil
+}
+
 // App is a running Mamori: its bus, store and metrics registry.
 type App struct {
+	roles Roles
 	cfg   *config.Config
 	log   *slog.Logger
 	reg   *prometheus.Registry
@@ -41,8 +77,9 @@ type App struct {
 	stages []*stage.Runner
 }
 
-// New opens the bus and the store and creates the topics.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+// New opens the bus, creates the topics and, when a role needs it, opens the
+// store.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles) (*App, error) {
 	b, err := OpenBus(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -51,25 +88,31 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		b.Close()
 		return nil, err
 	}
-	s, err := OpenStore(cfg)
-	if err != nil {
-		b.Close()
-		return nil, err
+	var s store.Store
+	if roles["index"] || roles["api"] {
+		if s, err = OpenStore(cfg); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &App{cfg: cfg, log: log, reg: reg, bus: b, store: s, ready: make(chan struct{}), Addrs: map[string]string{}}, nil
+	return &App{roles: roles, cfg: cfg, log: log, reg: reg, bus: b, store: s, ready: make(chan struct{}), Addrs: map[string]string{}}, nil
 }
 
 // Ready is closed when the app serves.
 func (a *App) Ready() <-chan struct{} { return a.ready }
 
-// Store returns the app's store.
+// Store returns the app's store (nil when no role needs it).
 func (a *App) Store() store.Store { return a.store }
 
 // Close releases the bus and the store.
 func (a *App) Close() error {
-	return errors.Join(a.bus.Close(), a.store.Close())
+	err := a.bus.Close()
+	if a.store != nil {
+		err = errors.Join(err, a.store.Close())
+	}
+	return err
 }
 
 // Run serves until ctx ends, then stops gracefully: the edges flush what
@@ -77,6 +120,36 @@ func (a *App) Close() error {
 func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 
+	if a.roles["ingest"] {
+		if err := a.startEdges(gctx, g); err != nil {
+			return err
+		}
+	}
+	if err := a.startStages(gctx, g); err != nil {
+		return err
+	}
+	if a.roles["index"] {
+		g.Go(func() error { a.sweep(gctx); return nil })
+	}
+	if a.roles["api"] {
+		if err := a.startAPI(gctx, g); err != nil {
+			return err
+		}
+	}
+	var roles []string
+	for _, r := range AllRoles {
+		if a.roles[r] {
+			roles = append(roles, r)
+		}
+	}
+	a.log.Info("mamori running", "stages", strings.Join(roles, ","), "data_dir", a.cfg.DataDir, "timezone", a.cfg.Timezone)
+	close(a.ready)
+	err := g.Wait()
+	a.log.Info("mamori stopped")
+	return err
+}
+
+func (a *App) startEdges(ctx context.Context, g *errgroup.Group) error {
 	edge, err := syslog.New(a.cfg.Ingest.Syslog, a.bus, syslog.Options{Logger: a.log.With("edge", "syslog"), Registerer: a.reg})
 	if err != nil {
 		return err
@@ -90,20 +163,8 @@ func (a *App) Run(ctx context.Context) error {
 		a.Addrs[name] = addr.String()
 		a.log.Info("listener ready", "listener", name, "protocol", a.cfg.Ingest.Syslog.Listeners[i].Protocol.String(), "address", addr.String())
 	}
-	g.Go(func() error { return edge.Run(gctx) })
-
-	if err := a.startStages(gctx, g); err != nil {
-		return err
-	}
-	g.Go(func() error { a.sweep(gctx); return nil })
-	if err := a.startAPI(gctx, g); err != nil {
-		return err
-	}
-	a.log.Info("mamori running", "data_dir", a.cfg.DataDir, "timezone", a.cfg.Timezone)
-	close(a.ready)
-	err = g.Wait()
-	a.log.Info("mamori stopped")
-	return err
+	g.Go(func() error { return edge.Run(ctx) })
+	return nil
 }
 
 func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
@@ -125,9 +186,11 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 		Name: "index", Topics: []string{bus.TopicEvents},
 		Workers: a.cfg.Stages.Index.Workers, BatchSize: a.cfg.Stages.Index.BatchSize,
 	}, a.bus, pipeline.NewIndex(a.store, store.Events, a.bus, a.log.With("stage", "index"), pm), a.log, sm)
-	a.stages = []*stage.Runner{parse, index}
-	for _, r := range a.stages {
-		g.Go(func() error { return r.Run(ctx) })
+	for _, r := range []*stage.Runner{parse, index} {
+		if a.roles[r.Name()] {
+			a.stages = append(a.stages, r)
+			g.Go(func() error { return r.Run(ctx) })
+		}
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ api:
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	a, err := app.New(ctx, cfg, app.Logger(cfg, os.Stderr))
+	a, err := app.New(ctx, cfg, app.Logger(cfg, os.Stderr), app.Everything())
 	if err != nil {
 		return err
 	}

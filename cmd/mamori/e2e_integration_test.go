@@ -207,12 +207,12 @@ type instance struct {
 	logs  strings.Builder
 }
 
-// start runs `mamori run` and waits until every listener and the API report
-// their addresses in the JSON log.
-func start(t *testing.T, bin, cfg string) *instance {
+// start runs `mamori run` (with extra flags) and waits until it reports
+// that it runs, every listener and the API having logged their addresses.
+func start(t *testing.T, bin, cfg string, extra ...string) *instance {
 	t.Helper()
 	m := &instance{addrs: map[string]string{}}
-	m.cmd = exec.Command(bin, "run", "-c", cfg)
+	m.cmd = exec.Command(bin, append([]string{"run", "-c", cfg}, extra...)...)
 	stderr, err := m.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, m.cmd.Start())

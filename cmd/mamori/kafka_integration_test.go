@@ -15,6 +15,36 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestKafkaScaleOut runs the edge and the stages as separate processes
+// (`mamori run --stages`), joined only by Kafka.
+func TestKafkaScaleOut(t *testing.T) {
+	bootstrap := kafkaBootstrap(t)
+	bin := buildMamori(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "mamori.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+data_dir: %s
+log: {level: info, format: json}
+bus:
+  kafka: {brokers: [%q], partitions: 3}
+ingest:
+  syslog:
+    batch: {max_records: 200, max_wait: 50ms}
+    listeners: [{name: udp, protocol: udp, address: "127.0.0.1:0"}]
+api: {listen: ""}
+`, filepath.Join(dir, "data"), bootstrap)), 0o600))
+
+	edge := start(t, bin, cfgPath, "--stages", "ingest")
+	stages := start(t, bin, cfgPath, "--stages", "parse,index")
+	run := fmt.Sprint(time.Now().UnixNano())
+	udp := edge.addr(t, "udp")
+	loggerSend(t, "--rfc3164", "-n", host(udp), "-P", port(udp), "-d", "-t", "scaleout", "scale-out-"+run+" 分散構成")
+	docs := waitFor(t, bin, cfgPath, `message:"scale-out-`+run+`"`, 1)
+	require.Equal(t, "scaleout", get(docs[0], "process.name"))
+	edge.stop(t)
+	stages.stop(t)
+}
+
 // kafkaBootstrap finds the broker started by deploy/local/kafka.
 func kafkaBootstrap(t *testing.T) string {
 	t.Helper()

@@ -13,8 +13,13 @@ import (
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flags("run", stderr)
 	cfgPath := fs.String("c", "mamori.yaml", "configuration `file` (\"\" for the defaults)")
+	stages := fs.String("stages", "all", "comma-separated `parts` to run here: ingest, parse, index, api (for scale-out on Kafka)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	roles, err := app.ParseRoles(*stages)
+	if err != nil {
+		return fmt.Errorf("--stages: %w", err)
 	}
 	if *cfgPath != "" {
 		if _, err := os.Stat(*cfgPath); err != nil {
@@ -26,7 +31,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := app.Logger(cfg, os.Stderr)
-	a, err := app.New(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log, roles)
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ api: {listen: ""}
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), app.Everything())
 	if err != nil {
 		return err
 	}
