@@ -56,7 +56,7 @@ type Config struct {
 	DialTimeout time.Duration
 	// TLS enables TLS when non-nil.
 	TLS *TLSConfig
-	// Logger receives kafka-go's diagnostics; default slog.Default().
+	// Logger receives kafka-go's diagnostics; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -86,7 +86,7 @@ func (c Config) withDefaults() Config {
 		c.DialTimeout = 10 * time.Second
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
 }
