@@ -1,0 +1,150 @@
+package mamori.searchnode;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import java.util.Collection;
+import java.util.Collections;
+
+import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.common.settings.Settings;
+import org.opensearch.core.common.transport.TransportAddress;
+import org.opensearch.env.Environment;
+import org.opensearch.http.HttpServerTransport;
+import org.opensearch.node.InternalSettingsPreparer;
+import org.opensearch.node.Node;
+import org.opensearch.plugins.Plugin;
+import org.opensearch.transport.Netty4Plugin;
+
+/**
+ * One OpenSearch node (OpenSearch 2.19, REST API of the Elasticsearch 7.10 line) in this JVM, for
+ * deploy/local/search. Usage:
+ *
+ *   SearchNode --home DIR [--http-port N] [--address-file FILE] [--cluster-name NAME]
+ *
+ * path.home is DIR, data under DIR/data, logs under DIR/logs. --http-port 0 (the default)
+ * lets the OS pick a port. When the node is started the bound HTTP address is printed as
+ * "SEARCHNODE_HTTP=127.0.0.1:PORT" and written (atomically) to the address file. The node
+ * runs until SIGTERM/SIGINT; a shutdown hook closes it.
+ */
+public final class SearchNode {
+    private SearchNode() {}
+
+    /**
+     * Node with plugins taken from the classpath instead of path.home/modules and plugins/
+     * (what the test framework's MockNode does, without the test framework: MockNode pulls in
+     * randomizedtesting, whose presence makes org.opensearch.common.Randomness demand a
+     * RandomizedRunner context and fail outside JUnit).
+     */
+    static final class LocalNode extends Node {
+        LocalNode(Environment env, Collection<Class<? extends Plugin>> plugins) {
+            super(env, plugins, true);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String home = null;
+        String httpPort = "0";
+        String addressFile = null;
+        String clusterName = "mamori-local";
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = (i + 1 < args.length) ? args[i + 1] : null;
+            switch (a) {
+                case "--home": home = need(a, v); i++; break;
+                case "--http-port": httpPort = need(a, v); i++; break;
+                case "--address-file": addressFile = need(a, v); i++; break;
+                case "--cluster-name": clusterName = need(a, v); i++; break;
+                default:
+                    System.err.println("searchnode: unknown argument " + a);
+                    System.exit(2);
+            }
+        }
+        if (home == null) {
+            System.err.println("searchnode: --home DIR is required");
+            System.exit(2);
+        }
+        Path homeDir = Paths.get(home).toAbsolutePath();
+        Files.createDirectories(homeDir.resolve("data"));
+        Files.createDirectories(homeDir.resolve("logs"));
+        Files.createDirectories(homeDir.resolve("config"));
+        Files.createDirectories(homeDir.resolve("plugins"));
+        Files.createDirectories(homeDir.resolve("modules"));
+
+        Settings settings = Settings.builder()
+            .put("cluster.name", clusterName)
+            .put("node.name", "mamori-search-0")
+            .put("path.home", homeDir.toString())
+            .put("path.data", homeDir.resolve("data").toString())
+            .put("path.logs", homeDir.resolve("logs").toString())
+            .put("network.host", "127.0.0.1")
+            .put("http.port", httpPort)
+            .put("transport.port", "0")
+            .put("http.type", "netty4")
+            .put("transport.type", "netty4")
+            .put("discovery.type", "single-node")
+            // a small developer disk must not flip indices to read-only
+            .put("cluster.routing.allocation.disk.threshold_enabled", false)
+            // writes to a data stream name create it from its template (the default, kept explicit)
+            .put("action.auto_create_index", true)
+            .build();
+
+        Environment env = InternalSettingsPreparer.prepareEnvironment(
+            settings, Collections.emptyMap(), homeDir.resolve("config"), () -> "mamori-search-0");
+        final Node node;
+        try {
+            node = new LocalNode(env, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+        } catch (Throwable t) {
+            System.err.println("searchnode: could not create the node:");
+            t.printStackTrace();
+            System.exit(1);
+            return;
+        }
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.close();
+                node.awaitClose(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                System.err.println("searchnode: error while closing: " + e);
+            } finally {
+                closed.countDown();
+            }
+        }, "searchnode-shutdown"));
+
+        try {
+            node.start();
+        } catch (Throwable t) {
+            // the node's own non-daemon threads would keep the JVM alive: exit (the hook closes it)
+            System.err.println("searchnode: could not start the node:");
+            t.printStackTrace();
+            System.exit(1);
+        }
+        HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
+        TransportAddress bound = http.boundAddress().publishAddress();
+        String addr = bound.getAddress() + ":" + bound.getPort();
+        if (addressFile != null) {
+            Path target = Paths.get(addressFile).toAbsolutePath();
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            Files.write(tmp, (addr + "\n").getBytes(StandardCharsets.UTF_8));
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        System.out.println("SEARCHNODE_HTTP=" + addr);
+        System.out.flush();
+        closed.await();
+    }
+
+    private static String need(String flag, String v) {
+        if (v == null) {
+            System.err.println("searchnode: " + flag + " needs a value");
+            System.exit(2);
+        }
+        return v;
+    }
+}
