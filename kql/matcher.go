@@ -57,7 +57,7 @@ func Compile(c Cond) Matcher {
 			return &fieldMatcher{fields: []string{c.Field}, test: &glob{c.Parts}}
 		}
 	case *Phrase:
-		return &fieldMatcher{fields: c.Fields, test: &phrase{tokens: c.Tokens, prefix: c.Prefix}}
+		return &fieldMatcher{fields: c.Fields, test: byText{&phrase{tokens: c.Tokens, prefix: c.Prefix}}}
 	case *InPrefix:
 		if c.Prefix.IsValid() {
 			return &fieldMatcher{fields: []string{c.Field}, test: &inPrefix{c.Prefix}}
@@ -108,6 +108,29 @@ type valueTest interface {
 	double(f float64) bool
 	boolean(b bool) bool
 	date(t time.Time) bool
+}
+
+// byText gives a test on strings the other kinds of value, compared by
+// their canonical text (as keyword and text fields compare them).
+type byText struct{ strTest }
+
+type strTest interface{ str(s string) bool }
+
+func (b byText) long(n int64) bool {
+	var buf [24]byte
+	return b.str(string(formatLong(buf[:0], n)))
+}
+
+func (b byText) double(f float64) bool {
+	var buf [32]byte
+	return b.str(string(formatDouble(buf[:0], f)))
+}
+
+func (b byText) boolean(v bool) bool { return b.str(formatBool(v)) }
+
+func (b byText) date(t time.Time) bool {
+	var buf [40]byte
+	return b.str(string(formatDate(buf[:0], t)))
 }
 
 // fieldMatcher matches when any value of any of its fields passes the test.
@@ -312,19 +335,6 @@ type phrase struct {
 }
 
 func (p *phrase) str(s string) bool { return textan.ContainsPhrase(s, p.tokens, p.prefix) }
-func (p *phrase) long(n int64) bool {
-	var buf [24]byte
-	return p.str(string(formatLong(buf[:0], n)))
-}
-func (p *phrase) double(f float64) bool {
-	var buf [32]byte
-	return p.str(string(formatDouble(buf[:0], f)))
-}
-func (p *phrase) boolean(b bool) bool { return p.str(formatBool(b)) }
-func (p *phrase) date(t time.Time) bool {
-	var buf [40]byte
-	return p.str(string(formatDate(buf[:0], t)))
-}
 
 // inPrefix matches addresses in a prefix; IPv4-mapped IPv6 addresses count
 // as IPv4.
@@ -366,7 +376,7 @@ func betweenTest(c *Between) valueTest {
 		if b.loSet && !okLo || b.hiSet && !okHi {
 			return nil
 		}
-		return &keywordBetween{bounds: b, lo: lo, hi: hi}
+		return byText{&keywordBetween{bounds: b, lo: lo, hi: hi}}
 	case event.Long, event.Double:
 		lo, okLo := toFloat(c.Lo)
 		hi, okHi := toFloat(c.Hi)
@@ -422,19 +432,6 @@ type keywordBetween struct {
 }
 
 func (q *keywordBetween) str(s string) bool { return q.in(cmpString(s, q.lo), cmpString(s, q.hi)) }
-func (q *keywordBetween) long(n int64) bool {
-	var buf [24]byte
-	return q.str(string(formatLong(buf[:0], n)))
-}
-func (q *keywordBetween) double(f float64) bool {
-	var buf [32]byte
-	return q.str(string(formatDouble(buf[:0], f)))
-}
-func (q *keywordBetween) boolean(b bool) bool { return q.str(formatBool(b)) }
-func (q *keywordBetween) date(t time.Time) bool {
-	var buf [40]byte
-	return q.str(string(formatDate(buf[:0], t)))
-}
 
 // numberBetween compares numbers; an int64 value against int64 bounds
 // exactly.

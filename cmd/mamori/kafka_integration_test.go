@@ -20,19 +20,7 @@ import (
 func TestKafkaScaleOut(t *testing.T) {
 	bootstrap := kafkaBootstrap(t)
 	bin := buildMamori(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "mamori.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-data_dir: %s
-log: {level: info, format: json}
-bus:
-  kafka: {brokers: [%q], partitions: 3}
-ingest:
-  syslog:
-    batch: {max_records: 200, max_wait: 50ms}
-    listeners: [{name: udp, protocol: udp, address: "127.0.0.1:0"}]
-api: {listen: ""}
-`, filepath.Join(dir, "data"), bootstrap)), 0o600))
+	cfgPath := kafkaConfig(t, bootstrap, `[{name: udp, protocol: udp, address: "127.0.0.1:0"}]`)
 
 	edge := start(t, bin, cfgPath, "--stages", "ingest")
 	stages := start(t, bin, cfgPath, "--stages", "parse,index")
@@ -43,6 +31,26 @@ api: {listen: ""}
 	require.Equal(t, "scaleout", get(docs[0], "process.name"))
 	edge.stop(t)
 	stages.stop(t)
+}
+
+// kafkaConfig writes a configuration with Kafka as the bus, an embedded
+// store in a temporary directory and the given syslog listeners (YAML).
+func kafkaConfig(t *testing.T, bootstrap, listeners string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "mamori.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+data_dir: %s
+log: {level: info, format: json}
+bus:
+  kafka: {brokers: [%q], partitions: 3}
+ingest:
+  syslog:
+    batch: {max_records: 200, max_wait: 50ms}
+    listeners: %s
+api: {listen: ""}
+`, filepath.Join(dir, "data"), bootstrap, listeners)), 0o600))
+	return cfgPath
 }
 
 // kafkaBootstrap finds the broker started by deploy/local/kafka.
@@ -62,21 +70,7 @@ func kafkaBootstrap(t *testing.T) string {
 func TestKafkaPipeline(t *testing.T) {
 	bootstrap := kafkaBootstrap(t)
 	bin := buildMamori(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "mamori.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-data_dir: %s
-log: {level: info, format: json}
-bus:
-  kafka: {brokers: [%q], partitions: 3}
-ingest:
-  syslog:
-    batch: {max_records: 200, max_wait: 50ms}
-    listeners:
-      - {name: tcp, protocol: tcp, address: "127.0.0.1:0"}
-      - {name: udp, protocol: udp, address: "127.0.0.1:0"}
-api: {listen: ""}
-`, filepath.Join(dir, "data"), bootstrap)), 0o600))
+	cfgPath := kafkaConfig(t, bootstrap, `[{name: tcp, protocol: tcp, address: "127.0.0.1:0"}, {name: udp, protocol: udp, address: "127.0.0.1:0"}]`)
 
 	run := fmt.Sprint(time.Now().UnixNano())
 	m := start(t, bin, cfgPath)
