@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -90,9 +92,45 @@ type Journal struct {
 	Partitions int `yaml:"partitions"`
 }
 
-// Store selects and configures the document store.
+// Store selects and configures the document store: Elasticsearch when
+// addresses are configured, the embedded SQLite store otherwise.
 type Store struct {
-	Embedded EmbeddedStore `yaml:"embedded"`
+	Embedded      EmbeddedStore `yaml:"embedded"`
+	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
+}
+
+// Elasticsearch configures the Elasticsearch (or OpenSearch) store.
+type Elasticsearch struct {
+	// Addresses are node URLs (https://host:9200); empty uses the embedded
+	// store.
+	Addresses []string `yaml:"addresses"`
+	// Compat is "elasticsearch" (8.x: ILM, point in time) or "opensearch"
+	// (2.x: Mamori's own retention sweeper, OpenSearch's point in time).
+	Compat string `yaml:"compat"`
+	// Username for basic authentication; the password comes from
+	// PasswordFile or the environment variable MAMORI_ELASTICSEARCH_PASSWORD,
+	// never from this file.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	// APIKeyFile holds an Elasticsearch API key (the base64 "id:key"
+	// form), instead of a username and password; or set
+	// MAMORI_ELASTICSEARCH_API_KEY.
+	APIKeyFile string `yaml:"api_key_file"`
+	// CAFile is the PEM bundle that signs the nodes' certificates (empty:
+	// the system roots).
+	CAFile string `yaml:"ca_file"`
+	// Namespace is the last part of data stream names,
+	// logs-mamori.<dataset>-<namespace>.
+	Namespace string `yaml:"namespace"`
+	// Shards and Replicas of each new backing index.
+	Shards   int `yaml:"shards"`
+	Replicas int `yaml:"replicas"`
+	// Rollover starts a new backing index after this age (ILM on
+	// Elasticsearch).
+	Rollover Duration `yaml:"rollover"`
+	// Refresh after each bulk request: "" (no: documents become searchable
+	// within the refresh interval, about a second), "wait_for" or "true".
+	Refresh string `yaml:"refresh"`
 }
 
 // EmbeddedStore configures the SQLite store.
@@ -160,6 +198,9 @@ func Default() *Config {
 			Embedded: Journal{Sync: "full", Partitions: 2},
 			Kafka:    Kafka{ClientID: "mamori", Partitions: 6, ReplicationFactor: 1, Compression: "lz4"},
 		},
+		Store: Store{Elasticsearch: Elasticsearch{
+			Compat: "elasticsearch", Namespace: "default", Shards: 1, Replicas: 1, Rollover: Duration(24 * time.Hour),
+		}},
 		Stages: Stages{
 			Parse: StageConfig{Workers: 2, BatchSize: 1000},
 			Index: StageConfig{Workers: 1, BatchSize: 5000},
@@ -270,6 +311,33 @@ func (c *Config) Validate() error {
 	if t := c.Bus.Kafka.TLS; (t.CertFile == "") != (t.KeyFile == "") {
 		bad("bus.kafka.tls", "set both cert_file and key_file, or neither")
 	}
+	es := c.Store.Elasticsearch
+	for i, addr := range es.Addresses {
+		if u, err := url.Parse(addr); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(fmt.Sprintf("store.elasticsearch.addresses[%d]", i), "%q is not an http or https URL", addr)
+		}
+	}
+	if !oneOf(es.Compat, "elasticsearch", "opensearch") {
+		bad("store.elasticsearch.compat", "%q: want elasticsearch or opensearch", es.Compat)
+	}
+	if !dataStreamPart.MatchString(es.Namespace) {
+		bad("store.elasticsearch.namespace", "%q: want lower-case letters, digits and underscores (no dash)", es.Namespace)
+	}
+	if es.Shards < 1 || es.Shards > 1024 {
+		bad("store.elasticsearch.shards", "%d: want 1 to 1024", es.Shards)
+	}
+	if es.Replicas < 0 || es.Replicas > 16 {
+		bad("store.elasticsearch.replicas", "%d: want 0 to 16", es.Replicas)
+	}
+	if es.Rollover < Duration(time.Hour) {
+		bad("store.elasticsearch.rollover", "%s: want at least 1h", time.Duration(es.Rollover))
+	}
+	if !oneOf(es.Refresh, "", "false", "wait_for", "true") {
+		bad("store.elasticsearch.refresh", "%q: want empty, wait_for or true", es.Refresh)
+	}
+	if es.PasswordFile != "" && es.APIKeyFile != "" {
+		bad("store.elasticsearch", "set password_file or api_key_file, not both")
+	}
 	if len(c.Ingest.Syslog.Listeners) == 0 {
 		c.Ingest.Syslog.Listeners = []syslog.ListenerConfig{{Protocol: syslog.ProtocolUDP}, {Protocol: syslog.ProtocolTCP}}
 	}
@@ -320,6 +388,10 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// dataStreamPart is what Elasticsearch allows in the dataset and namespace
+// parts of a data stream name.
+var dataStreamPart = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
 
 func oneOf(v string, allowed ...string) bool {
 	for _, a := range allowed {

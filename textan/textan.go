@@ -262,3 +262,18 @@ func ContainsPhrase(text string, tokens []string, prefix bool) bool {
 	}
 	return false
 }
+
+// Class is how the tokenizer treats a character (after case mapping).
+type Class uint8
+
+// Character classes, for analyzers outside Go that must reproduce Tokens
+// (the Elasticsearch store generates its analyzer from them).
+const (
+	Separator Class = sep    // separates tokens
+	Word      Class = word   // part of a run of letters and numbers
+	Single    Class = single // a token on its own
+)
+
+// ClassOf returns the class of r once lower-cased, as Tokens sees it in NFKC
+// text.
+func ClassOf(r rune) Class { return Class(class(lower(r))) }

@@ -16,6 +16,7 @@ import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.core.common.transport.TransportAddress;
 import org.opensearch.env.Environment;
+import org.opensearch.index.reindex.ReindexPlugin;
 import org.opensearch.http.HttpServerTransport;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
@@ -99,7 +100,7 @@ public final class SearchNode {
             settings, Collections.emptyMap(), homeDir.resolve("config"), () -> "mamori-search-0");
         final Node node;
         try {
-            node = new LocalNode(env, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+            node = new LocalNode(env, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, ReindexPlugin.class));
         } catch (Throwable t) {
             System.err.println("searchnode: could not create the node:");
             t.printStackTrace();

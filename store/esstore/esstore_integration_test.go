@@ -1,0 +1,119 @@
+//go:build integration
+
+package esstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/store/esstore"
+	"github.com/mamori-soc/mamori/store/storetest"
+	"github.com/mamori-soc/mamori/textan"
+)
+
+// node finds the search node: $MAMORI_ELASTICSEARCH_URL (with
+// $MAMORI_ELASTICSEARCH_COMPAT), else the file deploy/local/search up writes
+// (an OpenSearch node). No node is a failure, not a skip.
+func node(t *testing.T) (addr, compat string) {
+	t.Helper()
+	if v := strings.TrimSpace(os.Getenv("MAMORI_ELASTICSEARCH_URL")); v != "" {
+		compat = os.Getenv("MAMORI_ELASTICSEARCH_COMPAT")
+		if compat == "" {
+			compat = esstore.Elasticsearch
+		}
+		return v, compat
+	}
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "repository root (go.mod) not found")
+		dir = parent
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ".local", "search", "url"))
+	if err != nil {
+		t.Fatalf("no search node: set MAMORI_ELASTICSEARCH_URL or run deploy/local/search up (%v)", err)
+	}
+	return strings.TrimSpace(string(data)), esstore.OpenSearch
+}
+
+func open(t *testing.T) *esstore.Store {
+	t.Helper()
+	addr, compat := node(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := esstore.Open(ctx, esstore.Options{
+		Addresses: []string{addr}, Compat: compat, Namespace: "test",
+		Replicas: 0, Refresh: "true",
+	})
+	require.NoError(t, err)
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// TestAnalyzerAgreesWithTextan runs the node's message analyzer on text that
+// exercises every rule of package textan (Japanese, half- and full-width
+// forms, voiced marks, combining accents, enclosed and squared characters,
+// addresses, paths) and requires textan's very tokens.
+func TestAnalyzerAgreesWithTextan(t *testing.T) {
+	addr, _ := node(t)
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	coll := fmt.Sprintf("analyzer_%d", time.Now().UnixNano())
+	// An updatable document creates a plain index (_analyze does not take
+	// data streams).
+	_, err := s.Update(ctx, coll, store.Doc{ID: "x", Source: json.RawMessage(`{"@timestamp":"2026-03-01T00:00:00Z"}`)})
+	require.NoError(t, err)
+	texts := []string{
+		"Failed password for invalid user admin from 203.0.113.5 port 52122 ssh2",
+		"ユーザー「田中 太郎」のログオンに失敗しました（パスワード誤り）",
+		"ｶﾞｲﾄﾞ ﾃﾞｰﾀﾍﾞｰｽ ﾊﾟｽﾜｰﾄﾞ ｶﾅ-PC03",  // half-width katakana with voiced marks
+		"ＨＥＡＲＴＢＥＡＴ １２３ ＡＢＣ－ｘｙｚ",           // full-width Latin and digits
+		"cafe\u0301 CAFÉ naïve Ǆemal ǅ ǆ", // combining accent, title case
+		"は\u309Aス か\u3099 パスワード",          // kana with combining marks
+		"㈱山田商事 ㍻31年 ① ② ⑩ № ℡ ﬁle ㎏ ㌔",
+		`C:\Windows\System32\cmd.exe /c "whoami" user@example.jp https://例え.jp/パス?q=1`,
+		"İstanbul ΣΊΣΥΦΟΣ Straße ǈ x²+y³ ½",
+		"漢字かなカナ混じりの文、ｱｲｳｴｵ。ー～〜ヴ ヶ 々 〆",
+		"tab\tnew\nline\u3000ideographic space\u00a0nbsp",
+		"emoji 🔥 mixed🔥text 𠮷野家 𩸽",
+	}
+	for _, text := range texts {
+		var r struct {
+			Tokens []struct {
+				Token string `json:"token"`
+			} `json:"tokens"`
+		}
+		body, err := json.Marshal(map[string]any{"analyzer": "mamori_text", "text": text})
+		require.NoError(t, err)
+		resp, err := http.Post(addr+"/mamori_"+coll+"-test/_analyze", "application/json", bytes.NewReader(body))
+		require.NoError(t, err)
+		require.Equal(t, 200, resp.StatusCode)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		resp.Body.Close()
+		got := []string{}
+		for _, tok := range r.Tokens {
+			got = append(got, tok.Token)
+		}
+		want := append([]string{}, textan.Tokens(text)...)
+		require.Equal(t, want, got, "text %q", text)
+	}
+}
