@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/bus"
@@ -17,6 +18,7 @@ import (
 	"github.com/mamori-soc/mamori/bus/kafkabus"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/store/esstore"
 	"github.com/mamori-soc/mamori/store/sqlitestore"
 )
 
@@ -61,8 +63,21 @@ func OpenBus(ctx context.Context, cfg *config.Config, log *slog.Logger) (bus.Bus
 	return j, nil
 }
 
-// OpenStore opens the configured store.
-func OpenStore(cfg *config.Config) (store.Store, error) {
+// OpenStore opens the configured store: Elasticsearch when addresses are
+// configured, the embedded SQLite store otherwise.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	if es := cfg.Store.Elasticsearch; len(es.Addresses) > 0 {
+		opts, err := elasticsearchOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Log = log.With("store", "elasticsearch")
+		s, err := esstore.Open(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("store.elasticsearch: %w", err)
+		}
+		return s, nil
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -71,6 +86,44 @@ func OpenStore(cfg *config.Config) (store.Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return s, nil
+}
+
+// elasticsearchOptions reads the Elasticsearch settings and secrets: the
+// password and API key come from files or the environment, never from the
+// configuration file itself.
+func elasticsearchOptions(cfg *config.Config) (esstore.Options, error) {
+	es := cfg.Store.Elasticsearch
+	opts := esstore.Options{
+		Addresses: es.Addresses, Compat: es.Compat, Username: es.Username, Namespace: es.Namespace,
+		Shards: es.Shards, Replicas: es.Replicas, Rollover: time.Duration(es.Rollover),
+		Retention: time.Duration(cfg.Retention.Events), Refresh: es.Refresh,
+	}
+	var err error
+	if opts.Password, err = secret(es.PasswordFile, "MAMORI_ELASTICSEARCH_PASSWORD"); err != nil {
+		return opts, fmt.Errorf("store.elasticsearch.password_file: %w", err)
+	}
+	if opts.APIKey, err = secret(es.APIKeyFile, "MAMORI_ELASTICSEARCH_API_KEY"); err != nil {
+		return opts, fmt.Errorf("store.elasticsearch.api_key_file: %w", err)
+	}
+	if es.CAFile != "" {
+		if opts.CACert, err = os.ReadFile(es.CAFile); err != nil {
+			return opts, fmt.Errorf("store.elasticsearch.ca_file: %w", err)
+		}
+	}
+	return opts, nil
+}
+
+// secret reads a secret from a file (trailing newline removed) or, when no
+// file is named, from an environment variable.
+func secret(file, env string) (string, error) {
+	if file == "" {
+		return os.Getenv(env), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // Topics returns the topics Mamori uses, with their configured retention.

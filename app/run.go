@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles)
 	}
 	var s store.Store
 	if roles["index"] || roles["api"] {
-		if s, err = OpenStore(cfg); err != nil {
+		if s, err = OpenStore(ctx, cfg, log); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -195,21 +195,26 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	return nil
 }
 
-// sweep deletes events older than their retention, every ten minutes.
+// sweep deletes events older than their retention and lets the store do its
+// own upkeep (rolling over data streams on OpenSearch), every ten minutes.
 func (a *App) sweep(ctx context.Context) {
 	keep := time.Duration(a.cfg.Retention.Events)
-	if keep <= 0 {
-		return
-	}
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		n, err := a.store.DeleteBefore(ctx, store.Events, time.Now().Add(-keep))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			a.log.Warn("retention sweep failed", "err", err)
-		case n > 0:
-			a.log.Info("retention sweep removed old events", "events", n, "older_than", keep)
+		if m, ok := a.store.(interface{ Maintain(context.Context) error }); ok {
+			if err := m.Maintain(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("store maintenance failed", "err", err)
+			}
+		}
+		if keep > 0 {
+			n, err := a.store.DeleteBefore(ctx, store.Events, time.Now().Add(-keep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.log.Warn("retention sweep failed", "err", err)
+			case n > 0:
+				a.log.Info("retention sweep removed old events", "events", n, "older_than", keep)
+			}
 		}
 		select {
 		case <-ctx.Done():

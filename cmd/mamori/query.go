@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -52,7 +54,7 @@ func (f *queryFlags) open(positional []string, req search.Request) (*query, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := app.OpenStore(cfg)
+	s, err := app.OpenStore(context.Background(), cfg, app.Logger(cfg, os.Stderr))
 	if err != nil {
 		return nil, err
 	}

@@ -117,3 +117,58 @@ func TestAnalyzerAgreesWithTextan(t *testing.T) {
 		require.Equal(t, want, got, "text %q", text)
 	}
 }
+
+// TestRetentionDropsBackingIndices rolls a data stream over (as Maintain
+// does on OpenSearch) and checks that DeleteBefore drops the old backing
+// index whole and deletes the rest by query.
+func TestRetentionDropsBackingIndices(t *testing.T) {
+	addr, compat := node(t)
+	if compat != esstore.OpenSearch {
+		t.Skip("Maintain only rolls over on OpenSearch; ILM does it on Elasticsearch")
+	}
+	ctx := context.Background()
+	s, err := esstore.Open(ctx, esstore.Options{Addresses: []string{addr}, Compat: compat, Namespace: "test", Replicas: 0, Refresh: "true", Rollover: time.Second})
+	require.NoError(t, err)
+	defer s.Close()
+	coll := fmt.Sprintf("retention_%d", time.Now().UnixNano())
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	docAt := func(id string, ts time.Time) store.Doc {
+		return store.Doc{ID: id, Source: json.RawMessage(`{"@timestamp":"` + ts.Format(time.RFC3339Nano) + `"}`)}
+	}
+	_, err = s.Index(ctx, coll, []store.Doc{docAt("a1", base), docAt("a2", base.Add(time.Hour))})
+	require.NoError(t, err)
+	time.Sleep(1100 * time.Millisecond)
+	require.NoError(t, s.Maintain(ctx))
+	_, err = s.Index(ctx, coll, []store.Doc{docAt("b1", base.Add(2*time.Hour)), docAt("b2", base.Add(5*time.Hour))})
+	require.NoError(t, err)
+
+	backing := func() []string {
+		resp, err := http.Get(addr + "/_data_stream/logs-mamori_" + coll + "-test")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var r struct {
+			DataStreams []struct {
+				Indices []struct {
+					Name string `json:"index_name"`
+				} `json:"indices"`
+			} `json:"data_streams"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		require.Len(t, r.DataStreams, 1)
+		var names []string
+		for _, ix := range r.DataStreams[0].Indices {
+			names = append(names, ix.Name)
+		}
+		return names
+	}
+	require.Len(t, backing(), 2, "Maintain rolled the stream over")
+
+	n, err := s.DeleteBefore(ctx, coll, base.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n, "a1 and a2 with their index, b1 by query")
+	require.Len(t, backing(), 1, "the old backing index is gone")
+	res, err := s.Search(ctx, store.SearchRequest{Query: store.Query{Collection: coll}})
+	require.NoError(t, err)
+	require.Len(t, res.Hits, 1)
+	require.Equal(t, "b2", res.Hits[0].ID)
+}

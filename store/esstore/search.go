@@ -428,8 +428,15 @@ func (s *Store) closePIT(ctx context.Context, id string) {
 	}
 }
 
-// DeleteBefore implements store.Store.
+// DeleteBefore implements store.Store. Backing indices of the collection's
+// data streams whose newest document is older than t are deleted whole
+// (cheap, and what frees disk at once); the documents left are deleted by
+// query.
 func (s *Store) DeleteBefore(ctx context.Context, collection string, t time.Time) (int64, error) {
+	dropped, err := s.dropOldIndices(ctx, collection, t)
+	if err != nil {
+		return 0, err
+	}
 	params := readParams()
 	params.Set("conflicts", "proceed")
 	params.Set("refresh", "true")
@@ -438,7 +445,106 @@ func (s *Store) DeleteBefore(ctx context.Context, collection string, t time.Time
 	}
 	body := obj{"query": obj{"range": obj{"@timestamp": obj{"lt": t.UTC().Format(time.RFC3339Nano), "format": dateFormat}}}}
 	if err := s.call(ctx, http.MethodPost, "/"+s.targets(collection)+"/_delete_by_query", params, body, &r); err != nil {
+		return dropped, err
+	}
+	return dropped + r.Deleted, nil
+}
+
+// dataStreams lists the data streams matching a pattern with their backing
+// indices, the write index last.
+func (s *Store) dataStreams(ctx context.Context, pattern string) (map[string][]string, error) {
+	var r struct {
+		DataStreams []struct {
+			Name    string `json:"name"`
+			Indices []struct {
+				Name string `json:"index_name"`
+			} `json:"indices"`
+		} `json:"data_streams"`
+	}
+	if err := s.call(ctx, http.MethodGet, "/_data_stream/"+pattern, nil, nil, &r); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, ds := range r.DataStreams {
+		for _, ix := range ds.Indices {
+			out[ds.Name] = append(out[ds.Name], ix.Name)
+		}
+	}
+	return out, nil
+}
+
+// dropOldIndices deletes the backing indices (never a write index) whose
+// newest document is before t and returns how many documents they held.
+func (s *Store) dropOldIndices(ctx context.Context, collection string, t time.Time) (int64, error) {
+	streams, err := s.dataStreams(ctx, s.streams(collection))
+	if err != nil {
 		return 0, err
 	}
-	return r.Deleted, nil
+	var old []string
+	for _, indices := range streams {
+		old = append(old, indices[:len(indices)-1]...)
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
+	var r struct {
+		Aggregations struct {
+			ByIndex struct {
+				Buckets []struct {
+					Key      string `json:"key"`
+					DocCount int64  `json:"doc_count"`
+					Newest   struct {
+						Value *float64 `json:"value"`
+					} `json:"newest"`
+				} `json:"buckets"`
+			} `json:"by_index"`
+		} `json:"aggregations"`
+	}
+	err = s.call(ctx, http.MethodPost, "/"+strings.Join(old, ",")+"/_search", readParams(), obj{
+		"size": 0, "track_total_hits": false,
+		"aggs": obj{"by_index": obj{"terms": obj{"field": "_index", "size": len(old)},
+			"aggs": obj{"newest": obj{"max": obj{"field": "@timestamp"}}}}},
+	}, &r)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, b := range r.Aggregations.ByIndex.Buckets {
+		// max is in milliseconds: an index is dropped only when its newest
+		// document is a whole millisecond before t.
+		if b.Newest.Value == nil || int64(*b.Newest.Value) >= t.UnixMilli() {
+			continue
+		}
+		if err := s.call(ctx, http.MethodDelete, "/"+b.Key, nil, nil, nil); err != nil {
+			return n, fmt.Errorf("esstore: delete backing index %s: %w", b.Key, err)
+		}
+		s.log.Info("retention deleted a backing index", "index", b.Key, "documents", b.DocCount, "before", t)
+		n += b.DocCount
+	}
+	return n, nil
+}
+
+// Maintain does what the engine does not do by itself: on OpenSearch, which
+// has no ILM, it rolls Mamori's data streams over once their write index is
+// older than Options.Rollover (retention then drops whole backing indices).
+// On Elasticsearch, ILM does it and Maintain does nothing. Call it
+// periodically (the retention sweeper does, every ten minutes).
+func (s *Store) Maintain(ctx context.Context) error {
+	if s.opts.Compat != OpenSearch {
+		return nil
+	}
+	streams, err := s.dataStreams(ctx, "logs-mamori*-"+s.opts.Namespace)
+	if err != nil {
+		return err
+	}
+	for name := range streams {
+		body := obj{"conditions": obj{"max_age": age(s.opts.Rollover)}}
+		if err := s.call(ctx, http.MethodPost, "/"+name+"/_rollover", nil, body, nil); err != nil {
+			return fmt.Errorf("esstore: roll over %s: %w", name, err)
+		}
+	}
+	return nil
 }
