@@ -172,3 +172,32 @@ func TestRetentionDropsBackingIndices(t *testing.T) {
 	require.Len(t, res.Hits, 1)
 	require.Equal(t, "b2", res.Hits[0].ID)
 }
+
+// TestMappingConflictFailsAlone: a document the node refuses (a value where
+// the mapping has an object) fails alone, with the node's reason, and
+// wraps store.ErrBadDocument so the pipeline sends it to the dead-letter
+// topic; the rest of the batch is stored.
+func TestMappingConflictFailsAlone(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	coll := fmt.Sprintf("conflict_%d", time.Now().UnixNano())
+	res, err := s.Index(ctx, coll, []store.Doc{
+		{ID: "objfirst", Source: json.RawMessage(`{"@timestamp":"2026-03-01T00:00:00Z","labels":{"site":{"name":"本庁"}}}`)},
+	})
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+	res, err = s.Index(ctx, coll, []store.Doc{
+		{ID: "scalar", Source: json.RawMessage(`{"@timestamp":"2026-03-01T00:00:01Z","labels":{"site":"本庁"}}`)},
+		{ID: "ok", Source: json.RawMessage(`{"@timestamp":"2026-03-01T00:00:02Z","labels":{"site":{"name":"支所"}}}`)},
+		{ID: "port", Source: json.RawMessage(`{"@timestamp":"2026-03-01T00:00:03Z","source":{"port":"abc"}}`)},
+	})
+	require.NoError(t, err)
+	require.ErrorIs(t, res[0].Err, store.ErrBadDocument)
+	require.Contains(t, res[0].Err.Error(), "labels.site")
+	require.NoError(t, res[1].Err)
+	require.NoError(t, res[2].Err, "a malformed typed value is kept, not indexed (ignore_malformed), as the embedded store does")
+	n, err := s.Count(ctx, store.Query{Collection: coll})
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n)
+}
