@@ -190,9 +190,15 @@ func between(c *kql.Between) (obj, error) {
 	}
 	if c.Type == event.Date {
 		r["format"] = dateFormat
+		if c.Lo == nil {
+			r["gte"] = epoch // see query
+		}
 	}
 	return obj{"range": obj{c.Field: r}}, nil
 }
+
+// epoch is the least value of a date_nanos field.
+const epoch = "1970-01-01T00:00:00Z"
 
 // dateFormat parses the RFC 3339 times the store sends.
 const dateFormat = "strict_date_optional_time_nanos"
@@ -213,7 +219,10 @@ func query(q store.Query) (obj, error) {
 	if q.From.IsZero() && q.To.IsZero() {
 		return obj{"bool": obj{"filter": []any{f}}}, nil
 	}
-	r := obj{"format": dateFormat}
+	// Always a lower bound: Elasticsearch 8 fails a date_histogram over a
+	// date_nanos range open below (elastic/elasticsearch#92727), and
+	// date_nanos holds nothing before 1970 anyway.
+	r := obj{"format": dateFormat, "gte": epoch}
 	if !q.From.IsZero() {
 		r["gte"] = q.From.UTC().Format(time.RFC3339Nano)
 	}

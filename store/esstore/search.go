@@ -372,7 +372,9 @@ func (s *Store) resolve(ctx context.Context, targets string) ([]string, error) {
 			Name string `json:"name"`
 		} `json:"data_streams"`
 	}
-	if err := s.call(ctx, http.MethodGet, "/_resolve/index/"+targets, nil, nil, &r); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Elasticsearch 8 answers 404 when one name of the list is missing.
+	params := url.Values{"ignore_unavailable": {"true"}}
+	if err := s.call(ctx, http.MethodGet, "/_resolve/index/"+targets, params, nil, &r); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	var names []string
