@@ -65,7 +65,15 @@ func open(t *testing.T) *esstore.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+	var except map[string]string
+	if os.Getenv("MAMORI_ELASTICSEARCH_LOCAL_ES8") != "" {
+		// deploy/local/elasticsearch: genuine Elasticsearch 8 server code,
+		// but Elastic does not publish the data-streams and reindex modules
+		// to Maven Central, so the node has no _data_stream or
+		// _delete_by_query API (see deploy/local/README.md).
+		except = map[string]string{"DeleteBefore": "the local Elasticsearch 8 node has no data-streams and reindex modules"}
+	}
+	storetest.RunExcept(t, func(t *testing.T) store.Store { return open(t) }, except)
 }
 
 // TestAnalyzerAgreesWithTextan runs the node's message analyzer on text that

@@ -208,12 +208,11 @@ func toResult(r *searchResponse, keys []sortKey) *store.SearchResult {
 	}
 	for i, h := range r.Hits.Hits {
 		out.Hits[i].Doc = h.doc()
-		sorts := make([]any, len(h.Sort))
-		for j, v := range h.Sort {
-			if j < len(keys) {
-				v = keys[j].hitValue(v)
-			}
-			sorts[j] = v
+		// Within a point in time Elasticsearch 8 appends its own
+		// tie-breaker (_shard_doc); the store's sort ends with the id.
+		sorts := make([]any, min(len(h.Sort), len(keys)))
+		for j := range sorts {
+			sorts[j] = keys[j].hitValue(h.Sort[j])
 		}
 		out.Hits[i].Sort = sorts
 	}
