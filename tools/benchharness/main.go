@@ -1,11 +1,13 @@
 // Command benchharness measures the embedded pipeline as a whole, where Go
 // micro-benchmarks cannot: syslog over TCP to searchable events per second,
-// and KQL search latency over a store of millions of events. It prints a
-// Markdown report for docs/benchmarks.md.
+// KQL search latency over a store of millions of events, and the syslog
+// edge into Kafka next to rsyslog's omkafka. It prints a Markdown report for
+// docs/benchmarks.md.
 //
 //	go run ./tools/benchharness -suite e2e -events 1000000
 //	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b
 //	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b -reuse -queries 20 'KQL'...
+//	go run ./tools/benchharness -suite edge-kafka -events 500000 -rounds 2   (see edgekafka.go)
 package main
 
 import (
@@ -33,8 +35,8 @@ import (
 )
 
 func main() {
-	suite := flag.String("suite", "e2e", "e2e or search")
-	events := flag.Int("events", 500000, "events to send (e2e) or to store (search)")
+	suite := flag.String("suite", "e2e", "e2e, search or edge-kafka")
+	events := flag.Int("events", 500000, "events to send (e2e, edge-kafka) or to store (search)")
 	dir := flag.String("dir", "", "working directory (default: a new temp dir, removed after)")
 	queries := flag.Int("queries", 200, "search: queries to time")
 	reuse := flag.Bool("reuse", false, "search: keep the events already in -dir instead of filling the store again")
@@ -49,6 +51,14 @@ func main() {
 			fail(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *ekEdgeChild != "" {
+		err := runEdgeChild(*ekEdgeChild)
+		pprof.StopCPUProfile()
+		if err != nil {
+			fail(err)
+		}
+		return
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "mamori-bench-")
@@ -65,6 +75,8 @@ func main() {
 		err = endToEnd(*dir, *events)
 	case "search":
 		err = searchLatency(*dir, *events, *queries, *reuse)
+	case "edge-kafka":
+		err = edgeKafka(*dir, *events)
 	default:
 		err = fmt.Errorf("unknown suite %q", *suite)
 	}
