@@ -74,6 +74,16 @@ func (r *Record) Header(key string) (string, bool) {
 	return "", false
 }
 
+// Size is the bytes of a record's key, value and headers (what batch and
+// request limits count).
+func (r *Record) Size() int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
 // HeaderBytes is Header without the copy into a string. The slice aliases the
 // record's header and must not be modified.
 func (r *Record) HeaderBytes(key string) ([]byte, bool) {

@@ -341,6 +341,15 @@ func (c *Config) Validate() error {
 	if len(c.Ingest.Syslog.Listeners) == 0 {
 		c.Ingest.Syslog.Listeners = []syslog.ListenerConfig{{Protocol: syslog.ProtocolUDP}, {Protocol: syslog.ProtocolTCP}}
 	}
+	if b := &c.Ingest.Syslog.Batch; len(c.Bus.Kafka.Brokers) > 0 {
+		// Kafka: fewer, larger produce requests (see docs/benchmarks.md).
+		if b.MaxRecords == 0 {
+			b.MaxRecords = 5000
+		}
+		if b.MaxBytes == 0 {
+			b.MaxBytes = 4 << 20
+		}
+	}
 	c.Ingest.Syslog.ApplyDefaults()
 	if err := c.Ingest.Syslog.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: ingest.syslog: %w", err))

@@ -161,13 +161,7 @@ func NewBatcher(p bus.Producer, cfg BatchConfig, m *ListenerMetrics, log *slog.L
 
 // RecordSize is the size a record counts for in the byte limits: its key,
 // value and headers.
-func RecordSize(r *bus.Record) int64 {
-	n := len(r.Key) + len(r.Value)
-	for _, h := range r.Headers {
-		n += len(h.Key) + len(h.Value)
-	}
-	return int64(n)
-}
+func RecordSize(r *bus.Record) int64 { return int64(r.Size()) }
 
 // Add queues rec, blocking while the queue is full (stream edges: the
 // reader stops reading, so the sender slows down). It returns ctx's error

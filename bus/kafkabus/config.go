@@ -45,10 +45,6 @@ type Config struct {
 	ReplicationFactor int
 	// Compression of produced batches: none, lz4 (default) or zstd.
 	Compression string
-	// BatchSize is the writer's maximum records per partition batch; default 1000.
-	BatchSize int
-	// BatchTimeout is how long the writer waits to fill a batch; default 5ms.
-	BatchTimeout time.Duration
 	// MaxMessageBytes bounds one produce request and one fetch; default 4 MiB
 	// (the local broker's message.max.bytes).
 	MaxMessageBytes int
@@ -72,12 +68,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Compression == "" {
 		c.Compression = CompressionLZ4
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 1000
-	}
-	if c.BatchTimeout == 0 {
-		c.BatchTimeout = 5 * time.Millisecond
 	}
 	if c.MaxMessageBytes == 0 {
 		c.MaxMessageBytes = 4 << 20
@@ -112,12 +102,6 @@ func (c Config) Validate() error {
 	}
 	if _, err := codec(c.Compression); err != nil {
 		errs = append(errs, err)
-	}
-	if c.BatchSize < 0 {
-		errs = append(errs, fmt.Errorf("batch size: %d is negative", c.BatchSize))
-	}
-	if c.BatchTimeout < 0 {
-		errs = append(errs, fmt.Errorf("batch timeout: %s is negative", c.BatchTimeout))
 	}
 	if c.MaxMessageBytes < 0 {
 		errs = append(errs, fmt.Errorf("max message bytes: %d is negative", c.MaxMessageBytes))

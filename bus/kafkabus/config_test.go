@@ -30,8 +30,6 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, 1, c.DefaultPartitions)
 	require.Equal(t, 1, c.ReplicationFactor)
 	require.Equal(t, CompressionLZ4, c.Compression)
-	require.Equal(t, 1000, c.BatchSize)
-	require.Equal(t, 5*time.Millisecond, c.BatchTimeout)
 	require.Equal(t, 4<<20, c.MaxMessageBytes)
 	require.NotNil(t, c.Logger)
 	require.NoError(t, Config{Brokers: []string{"127.0.0.1:9092"}}.Validate())
@@ -50,8 +48,6 @@ func TestConfigValidate(t *testing.T) {
 		{"negative partitions", func(c *Config) { c.DefaultPartitions = -1 }, "default partitions"},
 		{"negative replication", func(c *Config) { c.ReplicationFactor = -3 }, "replication factor"},
 		{"unknown compression", func(c *Config) { c.Compression = "gzip" }, "compression"},
-		{"negative batch size", func(c *Config) { c.BatchSize = -1 }, "batch size"},
-		{"negative batch timeout", func(c *Config) { c.BatchTimeout = -time.Second }, "batch timeout"},
 		{"negative max message", func(c *Config) { c.MaxMessageBytes = -1 }, "max message bytes"},
 		{"negative dial timeout", func(c *Config) { c.DialTimeout = -1 }, "dial timeout"},
 		{"missing CA file", func(c *Config) { c.TLS = &TLSConfig{CAFile: "/nonexistent/ca.pem"} }, "ca file"},
@@ -73,10 +69,10 @@ func TestConfigValidate(t *testing.T) {
 		require.NoError(t, c.Validate(), "compression %q", comp)
 	}
 	// Every problem is reported at once.
-	err := Config{Compression: "snappy", BatchSize: -1}.Validate()
+	err := Config{Compression: "snappy", ReplicationFactor: -1}.Validate()
 	require.ErrorContains(t, err, "brokers")
 	require.ErrorContains(t, err, "compression")
-	require.ErrorContains(t, err, "batch size")
+	require.ErrorContains(t, err, "replication factor")
 }
 
 func TestCodec(t *testing.T) {

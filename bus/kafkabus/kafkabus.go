@@ -34,7 +34,8 @@ type Bus struct {
 	tls       *tls.Config
 	transport *kafka.Transport
 	client    *kafka.Client
-	writer    *kafka.Writer
+	// compression of produced record batches
+	compression kafka.Compression
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -66,25 +67,13 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	addr := kafka.TCP(cfg.Brokers...)
 	b := &Bus{
-		cfg:       cfg,
-		log:       cfg.Logger.With("component", "kafkabus"),
-		tls:       tlsCfg,
-		transport: transport,
-		client:    &kafka.Client{Addr: addr, Transport: transport},
-		consumers: map[*consumer]struct{}{},
-	}
-	b.writer = &kafka.Writer{
-		Addr:         addr,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		Compression:  comp,
-		BatchSize:    cfg.BatchSize,
-		BatchBytes:   int64(cfg.MaxMessageBytes),
-		BatchTimeout: cfg.BatchTimeout,
-		MaxAttempts:  5,
-		Transport:    transport,
-		Logger:       kafka.LoggerFunc(b.debugf),
-		ErrorLogger:  kafka.LoggerFunc(b.errorf),
+		cfg:         cfg,
+		log:         cfg.Logger.With("component", "kafkabus"),
+		tls:         tlsCfg,
+		transport:   transport,
+		client:      &kafka.Client{Addr: addr, Transport: transport},
+		consumers:   map[*consumer]struct{}{},
+		compression: comp,
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if _, err := b.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err != nil {
@@ -160,7 +149,6 @@ func (b *Bus) Close() error {
 	for _, c := range cs {
 		errs = append(errs, c.Close())
 	}
-	errs = append(errs, b.writer.Close())
 	b.transport.CloseIdleConnections()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("kafkabus: close: %w", err)
@@ -356,34 +344,24 @@ func (b *Bus) Publish(ctx context.Context, records ...bus.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
+	parts := map[string]int{}
 	for _, r := range records {
-		if !seen[r.Topic] {
-			seen[r.Topic] = true
+		if _, seen := parts[r.Topic]; !seen {
 			if err := validTopic(r.Topic); err != nil {
 				return fmt.Errorf("%w: %w", bus.ErrUnknownTopic, err)
 			}
-			if _, err := b.Partitions(ctx, r.Topic); err != nil {
+			n, err := b.Partitions(ctx, r.Topic)
+			if err != nil {
 				return fmt.Errorf("kafkabus: publish: %w", err)
 			}
+			parts[r.Topic] = n
 		}
 	}
-	msgs := make([]kafka.Message, len(records))
-	for i, r := range records {
-		m := kafka.Message{Topic: r.Topic, Key: r.Key, Value: r.Value, Time: r.Time}
-		if len(r.Headers) > 0 {
-			m.Headers = make([]kafka.Header, len(r.Headers))
-			for k, h := range r.Headers {
-				m.Headers[k] = kafka.Header{Key: h.Key, Value: h.Value}
-			}
-		}
-		msgs[i] = m
-	}
-	if err := b.writer.WriteMessages(ctx, msgs...); err != nil {
+	if err := b.produce(ctx, records, parts); err != nil {
 		if b.isClosed() {
 			return fmt.Errorf("kafkabus: publish: %w: %w", bus.ErrClosed, err)
 		}
-		return fmt.Errorf("kafkabus: publish %d records: %w", len(records), classify(err))
+		return fmt.Errorf("kafkabus: publish %d records: %w", len(records), err)
 	}
 	return nil
 }

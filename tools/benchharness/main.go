@@ -8,6 +8,7 @@
 //	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b
 //	go run ./tools/benchharness -suite search -events 10000000 -dir /var/tmp/b -reuse -queries 20 'KQL'...
 //	go run ./tools/benchharness -suite edge-kafka -events 500000 -rounds 2   (see edgekafka.go)
+//	go run ./tools/benchharness -suite e2e-es -events 1000000               (see e2ees.go)
 package main
 
 import (
@@ -35,8 +36,8 @@ import (
 )
 
 func main() {
-	suite := flag.String("suite", "e2e", "e2e, search or edge-kafka")
-	events := flag.Int("events", 500000, "events to send (e2e, edge-kafka) or to store (search)")
+	suite := flag.String("suite", "e2e", "e2e, search, edge-kafka or e2e-es")
+	events := flag.Int("events", 500000, "events to send (e2e, edge-kafka, e2e-es) or to store (search)")
 	dir := flag.String("dir", "", "working directory (default: a new temp dir, removed after)")
 	queries := flag.Int("queries", 200, "search: queries to time")
 	reuse := flag.Bool("reuse", false, "search: keep the events already in -dir instead of filling the store again")
@@ -77,6 +78,8 @@ func main() {
 		err = searchLatency(*dir, *events, *queries, *reuse)
 	case "edge-kafka":
 		err = edgeKafka(*dir, *events)
+	case "e2e-es":
+		err = endToEndES(*dir, *events)
 	default:
 		err = fmt.Errorf("unknown suite %q", *suite)
 	}
