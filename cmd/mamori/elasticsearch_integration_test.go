@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,13 +24,7 @@ import (
 
 // searchURL finds the search node started by deploy/local/search.
 func searchURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("MAMORI_ELASTICSEARCH_URL"); u != "" {
-		return u
-	}
-	b, err := os.ReadFile(filepath.Join("..", "..", ".local", "search", "url"))
-	require.NoError(t, err, "no search node: set MAMORI_ELASTICSEARCH_URL or run deploy/local/search up")
-	return strings.TrimSpace(string(b))
+	return localAddress(t, "MAMORI_ELASTICSEARCH_URL", "search", "url")
 }
 
 // localService runs a deploy/local script (kafka or search) with arguments.

@@ -55,12 +55,18 @@ api: {listen: ""}
 
 // kafkaBootstrap finds the broker started by deploy/local/kafka.
 func kafkaBootstrap(t *testing.T) string {
+	return localAddress(t, "MAMORI_KAFKA_BOOTSTRAP", "kafka", "bootstrap")
+}
+
+// localAddress returns $env, else what deploy/local/<service> up wrote to
+// .local/<service>/<file>. No service is a failure, not a skip.
+func localAddress(t *testing.T, env, service, file string) string {
 	t.Helper()
-	if b := os.Getenv("MAMORI_KAFKA_BOOTSTRAP"); b != "" {
-		return b
+	if v := os.Getenv(env); v != "" {
+		return v
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", ".local", "kafka", "bootstrap"))
-	require.NoError(t, err, "no Kafka broker: set MAMORI_KAFKA_BOOTSTRAP or run deploy/local/kafka up")
+	b, err := os.ReadFile(filepath.Join("..", "..", ".local", service, file))
+	require.NoError(t, err, "no %s: set %s or run deploy/local/%s up", service, env, service)
 	return strings.TrimSpace(string(b))
 }
 

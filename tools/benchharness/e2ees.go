@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -80,17 +79,7 @@ api: {listen: ""}
 		return err
 	}
 	addrc := make(chan string, 1)
-	p, err := startProc(exec.Command(bin, "run", "-c", cfgPath), func(line string) {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "listener ready" {
-			if a, ok := rec["address"].(string); ok {
-				select {
-				case addrc <- a:
-				default:
-				}
-			}
-		}
-	})
+	p, err := startProc(exec.Command(bin, "run", "-c", cfgPath), listenerReady(addrc))
 	if err != nil {
 		return err
 	}

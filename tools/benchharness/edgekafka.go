@@ -280,6 +280,22 @@ func (p *proc) output() string {
 	return s
 }
 
+// listenerReady returns a log-line handler that sends the address of the
+// first "listener ready" line of Mamori's JSON log to addr.
+func listenerReady(addr chan<- string) func(string) {
+	return func(line string) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "listener ready" {
+			if a, ok := rec["address"].(string); ok {
+				select {
+				case addr <- a:
+				default:
+				}
+			}
+		}
+	}
+}
+
 // stop sends SIGTERM and waits, then kills.
 func (p *proc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -329,17 +345,7 @@ api: {listen: ""}
 		cmd = exec.Command(bin, "run", "-c", cfgPath, "--stages", "ingest")
 	}
 	addr := make(chan string, 1)
-	p, err := startProc(cmd, func(line string) {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "listener ready" {
-			if a, ok := rec["address"].(string); ok {
-				select {
-				case addr <- a:
-				default:
-				}
-			}
-		}
-	})
+	p, err := startProc(cmd, listenerReady(addr))
 	if err != nil {
 		return res, err
 	}
