@@ -83,6 +83,7 @@ type Runner struct {
 	m       *Metrics
 
 	failing atomic.Int32 // workers currently backing off
+	joined  atomic.Int32 // workers subscribed to the group
 }
 
 // New returns a runner for the stage. Metrics may be nil.
@@ -99,6 +100,10 @@ func (r *Runner) Name() string { return r.cfg.Name }
 
 // Healthy reports whether no worker is backing off after a failure.
 func (r *Runner) Healthy() bool { return r.failing.Load() == 0 }
+
+// Joined reports whether every worker has subscribed to the stage's consumer
+// group (so no worker joining later will move partitions).
+func (r *Runner) Joined() bool { return r.joined.Load() == int32(r.cfg.Workers) }
 
 // Run runs the stage's workers until ctx is cancelled. Each worker finishes
 // and commits the batch in hand before it returns. Run returns nil after a
@@ -129,6 +134,8 @@ func (r *Runner) work(ctx context.Context, worker int) error {
 		return fmt.Errorf("stage %s: subscribe: %w", r.cfg.Name, err)
 	}
 	defer c.Close()
+	r.joined.Add(1)
+	defer r.joined.Add(-1)
 	log := r.log.With("worker", worker)
 	for {
 		batch, err := c.Fetch(ctx, r.cfg.BatchSize)

@@ -76,6 +76,10 @@ func TestRunnerProcessesEverythingOnceWithSeveralWorkers(t *testing.T) {
 	r := stage.New(stage.Config{Name: "test", Topics: []string{"in"}, Workers: 2, BatchSize: 50}, j, h, nil, stage.NewMetrics(prometheus.NewRegistry()))
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
+	// A worker joining after another has taken a batch moves partitions,
+	// and the batch is delivered again (at least once, by design): start
+	// publishing once both have joined.
+	eventually(t, r.Joined, "both workers joined")
 	publish(t, j, 0, 1000)
 	eventually(t, func() bool { return h.count() == 1000 }, "every record handled")
 	cancel()
