@@ -64,14 +64,16 @@ func OpenBus(ctx context.Context, cfg *config.Config, log *slog.Logger) (bus.Bus
 }
 
 // OpenStore opens the configured store: Elasticsearch when addresses are
-// configured, the embedded SQLite store otherwise.
-func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+// configured, the embedded SQLite store otherwise. A process that only reads
+// (writes is false) leaves Elasticsearch's templates to the writers.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger, writes bool) (store.Store, error) {
 	if es := cfg.Store.Elasticsearch; len(es.Addresses) > 0 {
 		opts, err := elasticsearchOptions(cfg)
 		if err != nil {
 			return nil, err
 		}
 		opts.Log = log.With("store", "elasticsearch")
+		opts.ReadOnly = !writes
 		s, err := esstore.Open(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("store.elasticsearch: %w", err)

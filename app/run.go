@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles)
 	}
 	var s store.Store
 	if roles["index"] || roles["api"] {
-		if s, err = OpenStore(ctx, cfg, log); err != nil {
+		if s, err = OpenStore(ctx, cfg, log, roles["index"]); err != nil {
 			b.Close()
 			return nil, err
 		}

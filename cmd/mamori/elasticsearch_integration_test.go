@@ -115,7 +115,7 @@ api: {listen: ""}
 	t.Log("all messages sent")
 
 	ctx := context.Background()
-	s, err := esstore.Open(ctx, esstore.Options{Addresses: []string{esURL}, Compat: esstore.OpenSearch, Namespace: namespace, Replicas: 0})
+	s, err := esstore.Open(ctx, esstore.Options{Addresses: []string{esURL}, Compat: esstore.OpenSearch, Namespace: namespace, Replicas: 0, ReadOnly: true})
 	require.NoError(t, err)
 	defer s.Close()
 	n0, err := kql.Parse(`message:"outage-` + run + `"`)

@@ -54,7 +54,7 @@ func (f *queryFlags) open(positional []string, req search.Request) (*query, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := app.OpenStore(context.Background(), cfg, app.Logger(cfg, os.Stderr))
+	s, err := app.OpenStore(context.Background(), cfg, app.Logger(cfg, os.Stderr), false)
 	if err != nil {
 		return nil, err
 	}

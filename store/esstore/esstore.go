@@ -86,6 +86,10 @@ type Options struct {
 	Workers int
 	// Log receives warnings (nil: discard).
 	Log *slog.Logger
+	// ReadOnly skips installing the lifecycle policy and templates: for
+	// processes that only search (the command line, the API), which then
+	// need no template privileges and send nothing at start.
+	ReadOnly bool
 }
 
 // Store is the Elasticsearch store. It is safe for concurrent use.
@@ -95,7 +99,8 @@ type Store struct {
 	log  *slog.Logger
 }
 
-// Open connects, checks the cluster is reachable and installs the templates.
+// Open connects and, unless ReadOnly, installs the lifecycle policy and
+// templates.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if len(opts.Addresses) == 0 {
 		return nil, errors.New("esstore: no addresses")
@@ -157,6 +162,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("esstore: %w", err)
 	}
 	s := &Store{es: es, opts: opts, log: log}
+	if opts.ReadOnly {
+		return s, nil
+	}
 	if err := s.install(ctx); err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ api: {listen: ""}
 	case <-time.After(60 * time.Second):
 		return fmt.Errorf("mamori did not start:\n%s", p.output())
 	}
-	es, err := esstore.Open(ctx, esstore.Options{Addresses: []string{strings.TrimSpace(string(esURL))}, Compat: esstore.OpenSearch, Namespace: namespace, Replicas: 0})
+	es, err := esstore.Open(ctx, esstore.Options{Addresses: []string{strings.TrimSpace(string(esURL))}, Compat: esstore.OpenSearch, Namespace: namespace, Replicas: 0, ReadOnly: true})
 	if err != nil {
 		return err
 	}
