@@ -136,6 +136,7 @@ func Topics(cfg *config.Config) []bus.TopicConfig {
 	}
 	return []bus.TopicConfig{
 		{Name: bus.TopicRawSyslog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
+		{Name: bus.TopicRawWinlog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicEvents, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicDLQ, Partitions: 1, Retention: time.Duration(cfg.Retention.DLQ)},
 	}

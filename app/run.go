@@ -179,7 +179,7 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	pm := pipeline.NewMetrics(a.reg)
 	sm := stage.NewMetrics(a.reg)
 	parse := stage.New(stage.Config{
-		Name: "parse", Topics: []string{bus.TopicRawSyslog},
+		Name: "parse", Topics: []string{bus.TopicRawSyslog, bus.TopicRawWinlog},
 		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,
 	}, a.bus, pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp}, a.bus, a.log.With("stage", "parse"), pm), a.log, sm)
 	index := stage.New(stage.Config{

@@ -14,6 +14,9 @@ import (
 // Topic names shared by every stage.
 const (
 	TopicRawSyslog = "mamori.raw.syslog"
+	// TopicRawWinlog carries Windows events received by Mamori's own
+	// edges (Event XML and Winlogbeat JSON over HTTP, file imports).
+	TopicRawWinlog = "mamori.raw.winlog"
 	TopicEvents    = "mamori.events"
 	TopicAlerts    = "mamori.alerts"
 	TopicDLQ       = "mamori.dlq"
