@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	"github.com/mamori-soc/mamori/parsers"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/parsers/winevent"
 	"github.com/mamori-soc/mamori/pipeline"
 	"github.com/mamori-soc/mamori/stage"
 	"github.com/mamori-soc/mamori/store"
@@ -181,7 +182,7 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	parse := stage.New(stage.Config{
 		Name: "parse", Topics: []string{bus.TopicRawSyslog, bus.TopicRawWinlog},
 		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,
-	}, a.bus, pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp}, a.bus, a.log.With("stage", "parse"), pm), a.log, sm)
+	}, a.bus, pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp, winevent.FormatXML: winevent.NewXMLParser()}, a.bus, a.log.With("stage", "parse"), pm), a.log, sm)
 	index := stage.New(stage.Config{
 		Name: "index", Topics: []string{bus.TopicEvents},
 		Workers: a.cfg.Stages.Index.Workers, BatchSize: a.cfg.Stages.Index.BatchSize,
