@@ -1,5 +1,5 @@
 // Package parsertest is the golden-file harness every parser's tests share:
-// each directory testdata/<case>/ holds an input and either expected.json
+// each directory <root>/<case>/ holds an input and either expected.json
 // (the event the parser must produce) or expected.err (the error it must
 // return, wrapping parsers.ErrUnparsable). With update set, the expected
 // files are rewritten from what the parser produces now.
@@ -20,11 +20,12 @@ import (
 	"github.com/mamori-soc/mamori/parsers"
 )
 
-// Golden runs p on every case directory under testdata (except fuzz);
+// Golden runs p on every case directory under root (except fuzz), such as
+// "testdata" or "testdata/eventxml" for a package with several formats;
 // read returns a case's raw input and metadata.
-func Golden(t *testing.T, p parsers.Parser, update bool, read func(t *testing.T, dir string) ([]byte, parsers.Meta)) {
+func Golden(t *testing.T, p parsers.Parser, root string, update bool, read func(t *testing.T, dir string) ([]byte, parsers.Meta)) {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "*"))
+	dirs, err := filepath.Glob(filepath.Join(root, "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, dirs)
 	for _, dir := range dirs {

@@ -71,5 +71,5 @@ func readGolden(t *testing.T, dir string) ([]byte, parsers.Meta) {
 func TestGolden(t *testing.T) {
 	p, err := syslog.New(syslog.DefaultConfig())
 	require.NoError(t, err)
-	parsertest.Golden(t, p, *update, readGolden)
+	parsertest.Golden(t, p, "testdata", *update, readGolden)
 }

@@ -14,7 +14,7 @@ import (
 // BenchmarkParse4624 measures Event XML to ECS for a typical network logon
 // (parse, map, keep event.original), reporting events per second.
 func BenchmarkParse4624(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "4624_network_ntlm", "input.xml"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "eventxml", "4624_network_ntlm", "input.xml"))
 	require.NoError(b, err)
 	p := winevent.NewXMLParser()
 	var e event.Event

@@ -17,7 +17,7 @@ import (
 // wraps parsers.ErrUnparsable, and that every event they make has a
 // timestamp, encodes, and holds only valid UTF-8 strings.
 func FuzzParseXML(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "*", "input.xml"))
+	paths, _ := filepath.Glob(filepath.Join("testdata", "eventxml", "*", "input.xml"))
 	for _, path := range paths {
 		b, err := os.ReadFile(path)
 		require.NoError(f, err)

@@ -61,5 +61,5 @@ func readGolden(t *testing.T, dir string) []byte {
 // with expected.json, or the error with expected.err.
 func TestGolden(t *testing.T) {
 	p := winevent.NewXMLParser()
-	parsertest.Golden(t, p, *update, func(t *testing.T, dir string) ([]byte, parsers.Meta) { return readGolden(t, dir), testMeta })
+	parsertest.Golden(t, p, "testdata/eventxml", *update, func(t *testing.T, dir string) ([]byte, parsers.Meta) { return readGolden(t, dir), testMeta })
 }
