@@ -134,12 +134,19 @@ func Topics(cfg *config.Config) []bus.TopicConfig {
 	if len(cfg.Bus.Kafka.Brokers) > 0 {
 		p = cfg.Bus.Kafka.Partitions
 	}
-	return []bus.TopicConfig{
+	topics := []bus.TopicConfig{
 		{Name: bus.TopicRawSyslog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicRawWinlog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicEvents, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicDLQ, Partitions: 1, Retention: time.Duration(cfg.Retention.DLQ)},
 	}
+	// Other shippers' topics: created when missing, so the parse stage can
+	// join before the first shipper connects; existing ones are left as
+	// their owners configured them.
+	for _, t := range cfg.Parse.Topics {
+		topics = append(topics, bus.TopicConfig{Name: t.Topic, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)})
+	}
+	return topics
 }
 
 // EnsureTopics creates the topics that are missing.

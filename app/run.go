@@ -179,10 +179,18 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	}
 	pm := pipeline.NewMetrics(a.reg)
 	sm := stage.NewMetrics(a.reg)
+	parseTopics := []string{bus.TopicRawSyslog, bus.TopicRawWinlog}
+	foreign := map[string]string{}
+	for _, t := range a.cfg.Parse.Topics {
+		parseTopics = append(parseTopics, t.Topic)
+		foreign[t.Topic] = t.Format
+	}
+	ph := pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp, winevent.FormatXML: winevent.NewXMLParser()}, a.bus, a.log.With("stage", "parse"), pm)
+	ph.ReadForeign(foreign)
 	parse := stage.New(stage.Config{
-		Name: "parse", Topics: []string{bus.TopicRawSyslog, bus.TopicRawWinlog},
+		Name: "parse", Topics: parseTopics,
 		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,
-	}, a.bus, pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp, winevent.FormatXML: winevent.NewXMLParser()}, a.bus, a.log.With("stage", "parse"), pm), a.log, sm)
+	}, a.bus, ph, a.log, sm)
 	index := stage.New(stage.Config{
 		Name: "index", Topics: []string{bus.TopicEvents},
 		Workers: a.cfg.Stages.Index.Workers, BatchSize: a.cfg.Stages.Index.BatchSize,

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,7 +146,20 @@ type Ingest struct {
 type Parsers struct {
 	// Syslog's location defaults to the top-level timezone.
 	Syslog psyslog.Config `yaml:"syslog"`
+	// Topics are Kafka topics other shippers write to, read by the parse
+	// stage with the named format.
+	Topics []ForeignTopic `yaml:"topics"`
 }
+
+// ForeignTopic is a Kafka topic another shipper (Winlogbeat, Elastic Agent,
+// NXLog) writes to.
+type ForeignTopic struct {
+	Topic  string `yaml:"topic"`
+	Format string `yaml:"format"`
+}
+
+// Formats are the record formats the parse stage has parsers for.
+var Formats = []string{"syslog", "eventxml", "winlogbeat", "nxlog", "snare"}
 
 // Stages sizes the stages.
 type Stages struct {
@@ -360,6 +374,24 @@ func (c *Config) Validate() error {
 	if err := c.Parse.Syslog.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: parse.syslog: %w", err))
 	}
+	seen := map[string]bool{}
+	for i, t := range c.Parse.Topics {
+		key := fmt.Sprintf("parse.topics[%d]", i)
+		switch {
+		case len(c.Bus.Kafka.Brokers) == 0:
+			bad(key, "other shippers' topics need bus.kafka.brokers: the embedded journal receives only from Mamori's own edges")
+		case !validTopic(t.Topic):
+			bad(key+".topic", "%q: want 1 to 249 letters, digits, '.', '_' or '-'", t.Topic)
+		case strings.HasPrefix(t.Topic, "mamori."):
+			bad(key+".topic", "%q: mamori.* topics are Mamori's own", t.Topic)
+		case seen[t.Topic]:
+			bad(key+".topic", "%q is listed twice", t.Topic)
+		}
+		seen[t.Topic] = true
+		if !slices.Contains(Formats, t.Format) {
+			bad(key+".format", "%q: want one of %s", t.Format, strings.Join(Formats, ", "))
+		}
+	}
 	for name, s := range map[string]StageConfig{"parse": c.Stages.Parse, "index": c.Stages.Index} {
 		if s.Workers < 1 || s.Workers > 64 {
 			bad("stages."+name+".workers", "%d: want 1 to 64", s.Workers)
@@ -470,4 +502,12 @@ func setScalar(v reflect.Value, s string) error {
 		return fmt.Errorf("this key cannot be set from the environment; use the file")
 	}
 	return nil
+}
+
+// validTopic reports whether name is a legal Kafka topic name.
+func validTopic(name string) bool {
+	if name == "" || len(name) > 249 || name == "." || name == ".." {
+		return false
+	}
+	return strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }

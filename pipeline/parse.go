@@ -28,6 +28,7 @@ const HeaderID = "mamori.id"
 // Parse is the parse stage's handler.
 type Parse struct {
 	parsers map[string]parsers.Parser
+	topics  map[string]string // foreign topic -> format
 	pub     bus.Producer
 	log     *slog.Logger
 	now     func() time.Time
@@ -44,6 +45,13 @@ func NewParse(byFormat map[string]parsers.Parser, pub bus.Producer, log *slog.Lo
 	}
 	return &Parse{parsers: byFormat, pub: pub, log: log, now: time.Now, m: m}
 }
+
+// ReadForeign makes the handler parse records on topics that other shippers
+// write (Winlogbeat or Elastic Agent with output.kafka, NXLog om_kafka):
+// such records carry no edge headers, so topics maps each topic to its
+// format, and the record's own time stands for the receive time. It must be
+// called before the stage starts.
+func (p *Parse) ReadForeign(topics map[string]string) { p.topics = topics }
 
 // Handle parses the batch and publishes events and dead letters in one call,
 // so the batch is committed only when both are durable.
@@ -80,13 +88,17 @@ func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
 
 func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 	format, _ := rec.HeaderBytes(bus.HeaderFormat)
+	meta, src, err := metaOf(rec)
+	if f, foreign := p.topics[rec.Topic]; foreign && len(format) == 0 {
+		format = []byte(f)
+		meta, src, err = foreignMeta(rec)
+	}
+	if err != nil {
+		return err
+	}
 	parser := p.parsers[string(format)]
 	if parser == nil {
 		return fmt.Errorf("%w: no parser for format %q", parsers.ErrUnparsable, format)
-	}
-	meta, src, err := metaOf(rec)
-	if err != nil {
-		return err
 	}
 	if err := parser.Parse(rec.Value, meta, e); err != nil {
 		return err
@@ -123,12 +135,25 @@ func metaOf(rec *bus.Record) (parsers.Meta, event.Source, error) {
 	return m, event.Source{Receiver: m.Receiver, Peer: m.Peer, Transport: m.Transport, Received: received}, nil
 }
 
+// foreignMeta is metaOf for a record another shipper wrote to the bus: the
+// topic names the input and the record's time is the receive time. The id
+// derives from the topic and the bytes alone, so a shipper that sends one
+// event twice (Winlogbeat retries after a lost acknowledgement) stores it
+// once.
+func foreignMeta(rec *bus.Record) (parsers.Meta, event.Source, error) {
+	m := parsers.Meta{Received: rec.Time.UTC(), Receiver: rec.Topic, Transport: "kafka"}
+	if m.Received.IsZero() {
+		return m, event.Source{}, fmt.Errorf("%w: record on %s at offset %d has no time", parsers.ErrUnparsable, rec.Topic, rec.Offset)
+	}
+	return m, event.Source{Receiver: m.Receiver, Transport: m.Transport}, nil
+}
+
 // transport maps an edge transport to ECS network.transport.
 func transport(t string) string {
 	switch t {
 	case "udp":
 		return "udp"
-	case "tcp", "tls":
+	case "tcp", "tls", "http", "https":
 		return "tcp"
 	}
 	return ""

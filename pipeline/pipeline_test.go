@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,36 @@ func TestIndexRoutesRejectedDocumentsToDLQ(t *testing.T) {
 	err := x.Handle(context.Background(), []bus.Record{rec("c")})
 	require.True(t, errors.Is(err, store.ErrUnavailable), "a store that is down fails the batch so it is retried, not dead-lettered")
 	require.Len(t, pub.Topic(bus.TopicDLQ), 1)
+}
+
+// A record another shipper wrote to its own topic has no edge headers: the
+// topic names its format, its Kafka time is the receive time, and the same
+// bytes sent twice get one id.
+func TestParseForeignTopic(t *testing.T) {
+	pub := &fakebus.Producer{}
+	h := newParse(t, pub, prometheus.NewRegistry())
+	h.ReadForeign(map[string]string{"shipper-syslog": "syslog"})
+	at := time.Date(2026, 11, 26, 5, 4, 3, 0, time.UTC)
+	rec := bus.Record{Topic: "shipper-syslog", Partition: 0, Offset: 7, Value: []byte("<13>Nov 26 14:04:03 web03 app: hello"), Time: at}
+	again := rec
+	again.Offset = 8
+	stray := bus.Record{Topic: "other", Value: rec.Value, Time: at}
+	noTime := bus.Record{Topic: "shipper-syslog", Value: rec.Value}
+	require.NoError(t, h.Handle(context.Background(), []bus.Record{rec, again, stray, noTime}))
+
+	events := pub.Topic(bus.TopicEvents)
+	require.Len(t, events, 2)
+	var e event.Event
+	require.NoError(t, event.Unmarshal(events[0].Value, &e))
+	require.Equal(t, at, *e.Event.Created)
+	require.Equal(t, "shipper-syslog", e.Agent.Name)
+	a, _ := events[0].Header(pipeline.HeaderID)
+	b, _ := events[1].Header(pipeline.HeaderID)
+	require.Equal(t, a, b, "a re-sent record is one event")
+
+	dead := pub.Topic(bus.TopicDLQ)
+	require.Len(t, dead, 2)
+	msg := func(i int) string { s, _ := dead[i].Header(bus.HeaderError); return s }
+	require.Contains(t, msg(0), "has no mamori.received header", "a topic nobody configured is not guessed")
+	require.Contains(t, msg(1), "has no time")
 }
