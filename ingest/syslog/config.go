@@ -2,7 +2,6 @@ package syslog
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding"
 	"errors"
 	"fmt"
@@ -71,25 +70,18 @@ type ListenerConfig struct {
 	TLS *TLSConfig `yaml:"tls"`
 }
 
-// TLSConfig is the server side of RFC 5425.
-type TLSConfig struct {
-	// CertFile is the PEM server certificate chain. Required.
-	CertFile string `yaml:"cert_file"`
-	// KeyFile is the PEM private key of CertFile. Required.
-	KeyFile string `yaml:"key_file"`
-	// ClientCAFile is a PEM bundle of the CAs that sign client
-	// certificates; needed when client_auth is optional or required.
-	ClientCAFile string `yaml:"client_ca_file"`
-	// ClientAuth is none, optional (verify a certificate if the client
-	// sends one) or required. Default required when client_ca_file is set,
-	// none otherwise.
-	ClientAuth ClientAuth `yaml:"client_auth"`
-	// MinVersion is the lowest TLS version accepted: "1.2" (the default,
-	// RFC 9662) or "1.3".
-	MinVersion string `yaml:"min_version"`
-	// HandshakeTimeout bounds the TLS handshake. Default 10s.
-	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
-}
+// TLSConfig is the server side of RFC 5425 (shared with the other edges).
+type TLSConfig = ingest.TLSConfig
+
+// ClientAuth is whether a tls listener asks for client certificates.
+type ClientAuth = ingest.ClientAuth
+
+// Client authentication modes.
+const (
+	ClientAuthNone     = ingest.ClientAuthNone
+	ClientAuthOptional = ingest.ClientAuthOptional
+	ClientAuthRequired = ingest.ClientAuthRequired
+)
 
 // Protocol is a listener's transport.
 type Protocol int
@@ -137,51 +129,6 @@ func (p *Protocol) UnmarshalText(text []byte) error {
 // UnmarshalYAML decodes a YAML scalar, naming its line on error.
 func (p *Protocol) UnmarshalYAML(n *yaml.Node) error { return unmarshalScalar(n, p) }
 
-// ClientAuth is whether a tls listener asks for client certificates.
-type ClientAuth int
-
-// Client authentication modes.
-const (
-	ClientAuthNone ClientAuth = iota + 1
-	ClientAuthOptional
-	ClientAuthRequired
-)
-
-var clientAuthNames = map[ClientAuth]string{ClientAuthNone: "none", ClientAuthOptional: "optional", ClientAuthRequired: "required"}
-
-// String returns "none", "optional" or "required".
-func (c ClientAuth) String() string {
-	if s, ok := clientAuthNames[c]; ok {
-		return s
-	}
-	return fmt.Sprintf("ClientAuth(%d)", int(c))
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (c ClientAuth) MarshalText() ([]byte, error) {
-	if c == 0 {
-		return nil, nil
-	}
-	if _, ok := clientAuthNames[c]; !ok {
-		return nil, fmt.Errorf("unknown client_auth %d", int(c))
-	}
-	return []byte(c.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (c *ClientAuth) UnmarshalText(text []byte) error {
-	for k, v := range clientAuthNames {
-		if v == string(text) {
-			*c = k
-			return nil
-		}
-	}
-	return fmt.Errorf("client_auth %q is unknown: use none, optional or required", text)
-}
-
-// UnmarshalYAML decodes a YAML scalar, naming its line on error.
-func (c *ClientAuth) UnmarshalYAML(n *yaml.Node) error { return unmarshalScalar(n, c) }
-
 // unmarshalScalar decodes a YAML scalar with UnmarshalText and adds the
 // line to errors.
 func unmarshalScalar(n *yaml.Node, u encoding.TextUnmarshaler) error {
@@ -202,7 +149,7 @@ const (
 	DefaultReadBufferSize  = 4 << 20
 	DefaultMaxConnections  = 512
 	DefaultShutdownTimeout = 10 * time.Second
-	DefaultHandshake       = 10 * time.Second
+	DefaultHandshake       = ingest.DefaultHandshakeTimeout
 
 	minMessageSize = 480 // RFC 5426 3.2: every receiver must take 480 octets
 	maxMessageSize = 16 << 20
@@ -271,18 +218,7 @@ func (l *ListenerConfig) applyDefaults() {
 		}
 	}
 	if l.TLS != nil {
-		if l.TLS.ClientAuth == 0 {
-			l.TLS.ClientAuth = ClientAuthNone
-			if l.TLS.ClientCAFile != "" {
-				l.TLS.ClientAuth = ClientAuthRequired
-			}
-		}
-		if l.TLS.MinVersion == "" {
-			l.TLS.MinVersion = "1.2"
-		}
-		if l.TLS.HandshakeTimeout == 0 {
-			l.TLS.HandshakeTimeout = DefaultHandshake
-		}
+		l.TLS.ApplyDefaults()
 	}
 }
 
@@ -366,48 +302,12 @@ func (c Config) Validate() error {
 				if l.TLS == nil {
 					bad(key("tls"), "missing; a tls listener needs tls.cert_file and tls.key_file")
 				} else {
-					errs = append(errs, l.TLS.validate(key("tls"))...)
+					errs = append(errs, l.TLS.Validate(key("tls"))...)
 				}
 			}
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (t *TLSConfig) validate(prefix string) []error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: %s.%s: %s", ingest.ErrInvalidConfig, prefix, key, fmt.Sprintf(format, args...)))
-	}
-	if t.CertFile == "" {
-		bad("cert_file", "missing; give the PEM server certificate")
-	}
-	if t.KeyFile == "" {
-		bad("key_file", "missing; give the PEM private key of cert_file")
-	}
-	if _, ok := clientAuthNames[t.ClientAuth]; !ok {
-		bad("client_auth", "%s is not a mode; use none, optional or required", t.ClientAuth)
-	}
-	if (t.ClientAuth == ClientAuthOptional || t.ClientAuth == ClientAuthRequired) && t.ClientCAFile == "" {
-		bad("client_ca_file", "missing; client_auth %s needs the CAs that sign client certificates", t.ClientAuth)
-	}
-	if _, err := tlsVersion(t.MinVersion); err != nil {
-		bad("min_version", "%v", err)
-	}
-	if t.HandshakeTimeout <= 0 {
-		bad("handshake_timeout", "%s is not positive; use a duration such as 10s", t.HandshakeTimeout)
-	}
-	return errs
-}
-
-func tlsVersion(s string) (uint16, error) {
-	switch s {
-	case "1.2":
-		return tls.VersionTLS12, nil
-	case "1.3":
-		return tls.VersionTLS13, nil
-	}
-	return 0, fmt.Errorf("%q is not accepted; use 1.2 or 1.3 (older versions are insecure)", s)
 }
 
 // checkAddress checks a listen address and returns its port.

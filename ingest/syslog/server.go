@@ -3,13 +3,11 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -250,7 +248,7 @@ func (s *Server) bind(i int, lc ListenerConfig) (*listener, error) {
 		}
 	case ProtocolTCP, ProtocolTLS:
 		if lc.Protocol == ProtocolTLS {
-			conf, err := lc.TLS.build(fmt.Sprintf("listeners[%d].tls", i))
+			conf, err := lc.TLS.Build(fmt.Sprintf("listeners[%d].tls", i))
 			if err != nil {
 				return nil, err
 			}
@@ -264,39 +262,6 @@ func (s *Server) bind(i int, lc ListenerConfig) (*listener, error) {
 		l.addr = ln.Addr()
 	}
 	return l, nil
-}
-
-// build loads the certificates. prefix names the tls section in errors.
-func (t *TLSConfig) build(prefix string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s.cert_file, %s.key_file: %w", ingest.ErrInvalidConfig, prefix, prefix, err)
-	}
-	v, err := tlsVersion(t.MinVersion)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s.min_version: %w", ingest.ErrInvalidConfig, prefix, err)
-	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: v}
-	if t.ClientCAFile != "" {
-		pem, err := os.ReadFile(t.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s.client_ca_file: %w", ingest.ErrInvalidConfig, prefix, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: %s.client_ca_file: %s holds no PEM certificate", ingest.ErrInvalidConfig, prefix, t.ClientCAFile)
-		}
-		conf.ClientCAs = pool
-	}
-	switch t.ClientAuth {
-	case ClientAuthOptional:
-		conf.ClientAuth = tls.VerifyClientCertIfGiven
-	case ClientAuthRequired:
-		conf.ClientAuth = tls.RequireAndVerifyClientCert
-	default:
-		conf.ClientAuth = tls.NoClientCert
-	}
-	return conf, nil
 }
 
 func (l *listener) framingName() string {
