@@ -420,9 +420,7 @@ func (b *Batcher) publish(batch []bus.Record, bytes int64) bool {
 		err := b.prod.Publish(ctx, batch...)
 		cancel()
 		if err == nil {
-			b.m.sent.Add(float64(len(batch)))
-			b.m.sentBytes.Add(float64(valueBytes(batch)))
-			b.m.publishSecs.Observe(time.Since(start).Seconds())
+			b.m.Published(batch, time.Since(start))
 			if attempt > 1 {
 				b.log.Info("publish succeeded after retries", "listener", b.m.name, "records", len(batch), "attempts", attempt)
 			}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mamori-soc/mamori/bus"
 )
 
 // Drop reasons (label "reason" of the dropped metrics).
@@ -192,6 +195,14 @@ func (l *ListenerMetrics) KernelDrops(total uint64) {
 		l.m.dropped.WithLabelValues(l.name, DropKernel).Add(float64(total - l.kernelLast))
 	}
 	l.kernelLast = total
+}
+
+// Published counts records the bus acknowledged in one publish that took
+// d, for edges that publish themselves instead of through a Batcher.
+func (l *ListenerMetrics) Published(batch []bus.Record, d time.Duration) {
+	l.sent.Add(float64(len(batch)))
+	l.sentBytes.Add(float64(valueBytes(batch)))
+	l.publishSecs.Observe(d.Seconds())
 }
 
 // Error counts one error of the given kind (ErrorAccept...).

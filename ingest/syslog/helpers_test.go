@@ -2,18 +2,8 @@ package syslog_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -96,60 +86,3 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// pki is a throw-away CA with a server certificate for 127.0.0.1 and a
-// client certificate, written as PEM files for the config.
-type pki struct {
-	caFile, certFile, keyFile string
-	pool                      *x509.CertPool
-	client                    tls.Certificate
-}
-
-func newPKI(t *testing.T) pki {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mamori test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-
-	issue := func(serial int64, name string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		require.NoError(t, err)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		require.NoError(t, err)
-		return der, key
-	}
-	writePEM := func(name, typ string, der []byte) string {
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-		return path
-	}
-	keyDER := func(k *ecdsa.PrivateKey) []byte {
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		require.NoError(t, err)
-		return der
-	}
-	srvDER, srvKey := issue(2, "mamori syslog", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
-	cliDER, cliKey := issue(3, "router-1", x509.ExtKeyUsageClientAuth)
-	p := pki{
-		caFile:   writePEM("ca.pem", "CERTIFICATE", caDER),
-		certFile: writePEM("server.pem", "CERTIFICATE", srvDER),
-		keyFile:  writePEM("server.key", "PRIVATE KEY", keyDER(srvKey)),
-		pool:     x509.NewCertPool(),
-		client:   tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey},
-	}
-	p.pool.AddCert(ca)
-	return p
-}

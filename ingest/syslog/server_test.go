@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/syslog"
+	"github.com/mamori-soc/mamori/internal/testpki"
 	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/internal/metrictest"
 )
@@ -390,16 +391,16 @@ func TestTCPIdleConnectionIsClosed(t *testing.T) {
 }
 
 func TestTLSWithClientCertificates(t *testing.T) {
-	ca := newPKI(t)
+	ca := testpki.New(t, "mamori syslog", "router-1")
 	p := &fakebus.Producer{}
 	cfg := quickBatch()
 	cfg.Listeners = []syslog.ListenerConfig{
-		{Name: "tls-required", Protocol: syslog.ProtocolTLS, TLS: &syslog.TLSConfig{CertFile: ca.certFile, KeyFile: ca.keyFile, ClientCAFile: ca.caFile}},
-		{Name: "tls-auto", Protocol: syslog.ProtocolTLS, Framing: syslog.FramingAuto, TLS: &syslog.TLSConfig{CertFile: ca.certFile, KeyFile: ca.keyFile}},
+		{Name: "tls-required", Protocol: syslog.ProtocolTLS, TLS: &syslog.TLSConfig{CertFile: ca.CertFile, KeyFile: ca.KeyFile, ClientCAFile: ca.CAFile}},
+		{Name: "tls-auto", Protocol: syslog.ProtocolTLS, Framing: syslog.FramingAuto, TLS: &syslog.TLSConfig{CertFile: ca.CertFile, KeyFile: ca.KeyFile}},
 	}
 	s := start(t, cfg, p)
 	dial := func(addr net.Addr, conf *tls.Config) (*tls.Conn, error) {
-		conf.RootCAs = ca.pool
+		conf.RootCAs = ca.Pool
 		c, err := tls.Dial("tcp", addr.String(), conf)
 		if err == nil {
 			t.Cleanup(func() { _ = c.Close() })
@@ -430,7 +431,7 @@ func TestTLSWithClientCertificates(t *testing.T) {
 	// TLS 1.1 is refused everywhere.
 	require.Error(t, refused(s.addrs[1], &tls.Config{MaxVersion: tls.VersionTLS11}))
 
-	c, err := dial(s.addrs[0], &tls.Config{Certificates: []tls.Certificate{ca.client}})
+	c, err := dial(s.addrs[0], &tls.Config{Certificates: []tls.Certificate{ca.Client}})
 	require.NoError(t, err)
 	m := "<165>1 2025-11-26T14:00:00.000+09:00 router-1 sshd 42 ID1 - accepted over TLS"
 	_, err = fmt.Fprintf(c, "%d %s", len(m), m)
