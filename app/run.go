@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/dashboards/api"
+	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	"github.com/mamori-soc/mamori/parsers"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
@@ -164,6 +165,33 @@ func (a *App) startEdges(ctx context.Context, g *errgroup.Group) error {
 		a.Addrs[name] = addr.String()
 		a.log.Info("listener ready", "listener", name, "protocol", a.cfg.Ingest.Syslog.Listeners[i].Protocol.String(), "address", addr.String())
 	}
+	g.Go(func() error { return edge.Run(ctx) })
+	return a.startHTTPEdge(ctx, g)
+}
+
+// startHTTPEdge starts the HTTPS edge for posted Windows events, when
+// configured.
+func (a *App) startHTTPEdge(ctx context.Context, g *errgroup.Group) error {
+	hc := a.cfg.Ingest.HTTP
+	if hc.Address == "" {
+		return nil
+	}
+	edge, err := httpin.New(hc, a.bus, httpin.Options{
+		Topic: bus.TopicRawWinlog, Logger: a.log.With("edge", "http"), Registerer: a.reg,
+		Formats: map[string]httpin.Splitter{
+			"winlogbeat": httpin.SplitLines,
+			"nxlog":      httpin.SplitLines,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("ingest.http: %w", err)
+	}
+	addr, err := edge.Listen()
+	if err != nil {
+		return err
+	}
+	a.Addrs[hc.Name] = addr.String()
+	a.log.Info("listener ready", "listener", hc.Name, "protocol", "https", "address", addr.String())
 	g.Go(func() error { return edge.Run(ctx) })
 	return nil
 }

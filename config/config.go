@@ -22,6 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
 )
@@ -140,6 +141,7 @@ type EmbeddedStore struct{}
 // Ingest configures the edges.
 type Ingest struct {
 	Syslog syslog.Config `yaml:"syslog"`
+	HTTP   httpin.Config `yaml:"http"`
 }
 
 // Parsers configures the parse stage's parsers.
@@ -365,9 +367,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.Ingest.Syslog.ApplyDefaults()
-	if err := c.Ingest.Syslog.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("config: ingest.syslog: %w", err))
-	}
+	errs = append(errs, within("ingest.syslog", c.Ingest.Syslog.Validate())...)
+	c.Ingest.HTTP.ApplyDefaults()
+	errs = append(errs, within("ingest.http", c.Ingest.HTTP.Validate())...)
 	if c.Parse.Syslog.Location == "" {
 		c.Parse.Syslog.Location = c.Timezone
 	}
@@ -510,4 +512,21 @@ func validTopic(name string) bool {
 		return false
 	}
 	return strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
+}
+
+// within prefixes each error a section's Validate joined with the section's
+// path, so every line of the report names its full key.
+func within(section string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	out := make([]error, len(list))
+	for i, e := range list {
+		out[i] = fmt.Errorf("config: %s: %w", section, e)
+	}
+	return out
 }

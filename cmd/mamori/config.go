@@ -30,22 +30,27 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 
 func cmdToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "new" {
-		fmt.Fprintln(stderr, "usage: mamori token new --name NAME --role viewer|analyst|admin")
+		fmt.Fprintln(stderr, "usage: mamori token new --name NAME --role viewer|analyst|admin|ingest")
 		return errUsage
 	}
 	fs := flags("token new", stderr)
 	name := fs.String("name", "", "who or what the token is for")
-	role := fs.String("role", "viewer", "viewer, analyst or admin")
+	role := fs.String("role", "viewer", "viewer, analyst or admin (API), or ingest (the HTTP edge)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if *name == "" {
 		return fmt.Errorf("--name is required")
 	}
-	if _, ok := api.ParseRole(*role); !ok {
-		return fmt.Errorf("--role %q: want viewer, analyst or admin", *role)
-	}
 	tok := newToken()
+	if *role == "ingest" {
+		fmt.Fprintf(stdout, "Token (shown once; give it to %s and keep it secret):\n  %s\n\nAdd to ingest.http.tokens in the configuration:\n  - name: %s\n    sha256: %s\n",
+			*name, tok, *name, api.HashToken(tok))
+		return nil
+	}
+	if _, ok := api.ParseRole(*role); !ok {
+		return fmt.Errorf("--role %q: want viewer, analyst, admin or ingest", *role)
+	}
 	fmt.Fprintf(stdout, "Token (shown once; give it to %s and keep it secret):\n  %s\n\nAdd to api.tokens in the configuration:\n  - name: %s\n    role: %s\n    sha256: %s\n",
 		*name, tok, *name, *role, api.HashToken(tok))
 	return nil

@@ -43,6 +43,13 @@ func TestTokenNewPrintsAMatchingHash(t *testing.T) {
 	require.Contains(t, stdout, "sha256: "+api.HashToken(tok), "the configuration line matches the token")
 	require.Contains(t, stdout, "role: analyst")
 
+	code, stdout, _ = runCLI("token", "new", "--name", "wec01", "--role", "ingest")
+	require.Equal(t, 0, code)
+	tok = regexp.MustCompile(`mamori_[A-Za-z0-9_-]{43}`).FindString(stdout)
+	require.Contains(t, stdout, "ingest.http.tokens")
+	require.Contains(t, stdout, "sha256: "+api.HashToken(tok))
+	require.NotContains(t, stdout, "role:", "HTTP edge tokens have no role")
+
 	code, _, stderr := runCLI("token", "new", "--name", "bob", "--role", "root")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, `--role "root"`)
