@@ -8,6 +8,7 @@ import (
 
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/parsers/winevent"
 )
 
 // Each benchmark reports msg/s (wall clock) and, where the platform tells,
@@ -81,3 +82,31 @@ func BenchmarkMarshal(b *testing.B) {
 	}
 	report(b, cpuTime()-cpu0)
 }
+
+// The same messages with the Windows body reader wired in, as the parse
+// stage runs it: ordinary messages must not get slower.
+func benchParseBodies(b *testing.B, raw string) {
+	p, err := syslog.New(syslog.DefaultConfig(), syslog.WithBodyParsers(winevent.NewSyslogBody()))
+	require.NoError(b, err)
+	in := []byte(raw)
+	var e event.Event
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		e = event.Event{}
+		if err := p.Parse(in, testMeta, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, cpuTime()-cpu0)
+}
+
+func BenchmarkParseWithBodies(b *testing.B) {
+	b.Run("3164", func(b *testing.B) { benchParseBodies(b, bench3164) })
+	b.Run("5424", func(b *testing.B) { benchParseBodies(b, bench5424) })
+	b.Run("snare", func(b *testing.B) { benchParseBodies(b, benchSnare) })
+}
+
+// benchSnare is a Snare 4625 record over RFC 3164.
+const benchSnare = "<13>Jan 15 09:12:35 DC01 MSWinEventLog\t1\tSecurity\t12501\tWed Jan 15 09:12:34 2025\t4625\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tFailure Audit\tFS01.city.example.lg.jp\tLogon\t\tAn account failed to log on.    Subject:   Security ID:  S-1-0-0   Account Name:  -   Account Domain:  -   Logon ID:  0x0    Logon Type:   3    Account For Which Logon Failed:   Security ID:  S-1-0-0   Account Name:  tanaka   Account Domain:  CITY    Failure Information:   Failure Reason:  Unknown user name or bad password.   Status:   0xC000006D   Sub Status:  0xC000006A    Process Information:   Caller Process ID: 0x0   Caller Process Name: -    Network Information:   Workstation Name: PC-EIGYO-012   Source Network Address: 10.20.12.34   Source Port:  49812    Detailed Authentication Information:   Logon Process:  NtLmSsp    Authentication Package: NTLM   Transited Services: -   Package Name (NTLM only): -   Key Length:  0\t512301"

@@ -15,6 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/parsers"
 	"github.com/mamori-soc/mamori/parsers/parsertest"
 	"github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/parsers/winevent"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/expected.{json,err} from the parser's output")
@@ -68,8 +69,11 @@ func readGolden(t *testing.T, dir string) ([]byte, parsers.Meta) {
 	}
 }
 
+// TestGolden runs the parser as the parse stage builds it, with the reader
+// of Windows event bodies (the windows_* cases); every other case must read
+// as it does without it.
 func TestGolden(t *testing.T) {
-	p, err := syslog.New(syslog.DefaultConfig())
+	p, err := syslog.New(syslog.DefaultConfig(), syslog.WithBodyParsers(winevent.NewSyslogBody()))
 	require.NoError(t, err)
 	parsertest.Golden(t, p, "testdata", *update, readGolden)
 }

@@ -40,6 +40,7 @@ type Parser struct {
 	defaultPRI int
 	tolerance  time.Duration
 	now        func() time.Time // receive time for records the edge did not stamp
+	bodies     []BodyParser     // readers of bodies in other formats (WithBodyParsers)
 
 	// machines holds *machines: go-syslog's machines are not safe for
 	// concurrent use, and its parsers serialise every call on one mutex.
@@ -79,8 +80,8 @@ func (ms *machines) sdField(id, name string) string {
 }
 
 // New returns a parser for cfg, which it validates after putting the
-// defaults in place of zero values.
-func New(cfg Config) (*Parser, error) {
+// defaults in place of zero values, configured further by opts.
+func New(cfg Config, opts ...Option) (*Parser, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -94,6 +95,9 @@ func New(cfg Config) (*Parser, error) {
 		defaultPRI: cfg.DefaultPriority,
 		tolerance:  cfg.FutureTolerance,
 		now:        time.Now,
+	}
+	for _, o := range opts {
+		o(p)
 	}
 	p.machines.New = func() any {
 		return &machines{
@@ -179,7 +183,11 @@ func (p *Parser) Parse(raw []byte, meta parsers.Meta, e *event.Event) error {
 	if !m.ts.IsZero() && !storable(m.ts) {
 		m.ts = time.Time{}
 	}
-	p.fill(e, &m, original, meta.Peer, ref, ms)
+	if bp := p.bodyParser(m.text); bp != nil {
+		p.fillBody(bp, e, &m, original, meta.Peer, ref, ms)
+	} else {
+		p.fill(e, &m, original, meta.Peer, ref, ms)
+	}
 	p.machines.Put(ms)
 	return nil
 }
