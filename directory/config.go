@@ -66,6 +66,17 @@ func (c *Config) applyDefaults() {
 
 // Validate reports every problem at once, wrapped in ErrConfig.
 func (c *Config) Validate() error {
+	errs := c.Problems()
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+}
+
+// Problems lists what is wrong with the configuration, one error per
+// problem, each starting with the key it is about ("url: required ..."), so
+// that a caller embedding Config can name the full key.
+func (c *Config) Problems() []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	u, err := url.Parse(c.URL)
@@ -97,10 +108,7 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		bad("timeout: negative")
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+	return errs
 }
 
 // password reads the bind password from the file or the environment.

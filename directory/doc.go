@@ -9,6 +9,14 @@
 // binary SIDs and GUIDs) and group membership resolved transitively, nested
 // groups and primary groups included.
 //
-// Scheduling, change events between snapshots, enrichment of events and the
-// stale-account report build on Snapshot and live elsewhere.
+// On top of Snapshot: a Syncer (schedule.go) syncs on a schedule and keeps
+// one updatable record per object in the store collection "directory" (id
+// objectGUID; deleted objects are marked, not removed); Compare (diff.go)
+// turns the difference between the stored records and a new snapshot into
+// ECS change events (event.dataset mamori.directory) with deterministic ids,
+// the first sync being a silent baseline; an Enricher (enrich.go) adds the
+// account's full name, department, title and privileged groups to events in
+// the parse stage from an in-memory copy of the records; StaleAccounts
+// (stale.go) lists inactive, expired-but-enabled and
+// logged-on-after-disable accounts.
 package directory

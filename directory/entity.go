@@ -207,9 +207,54 @@ type Group struct {
 // or 0.
 func (g *Group) RID() uint32 { return ridOf(g.SID) }
 
+// Domain names the directory's domain, as events spell it: user.domain is
+// the NetBIOS name in logon events (MAMORI) and the DNS name in Kerberos
+// events (MAMORI.TEST).
+type Domain struct {
+	DNS     string // from the DC= components of the base DN: mamori.test
+	NetBIOS string // the crossRef's nETBIOSName, else the first DNS label upper-cased
+	SID     string // the domain object's objectSid, when it could be read
+}
+
+// Matches reports whether an event's user.domain names this domain: the
+// NetBIOS or DNS name, case-insensitively.
+func (d Domain) Matches(name string) bool {
+	return name != "" && (strings.EqualFold(name, d.NetBIOS) || strings.EqualFold(name, d.DNS))
+}
+
+// DomainFromDN derives the DNS name and a NetBIOS guess from the DC=
+// components of a DN ("OU=x,DC=mamori,DC=test" gives mamori.test, MAMORI).
+func DomainFromDN(dn string) Domain {
+	var labels []string
+	for _, rdn := range strings.Split(dn, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(rdn), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "DC") {
+			labels = append(labels, strings.TrimSpace(v))
+		}
+	}
+	d := Domain{DNS: strings.ToLower(strings.Join(labels, "."))}
+	if len(labels) > 0 {
+		d.NetBIOS = strings.ToUpper(labels[0])
+	}
+	return d
+}
+
+// domainRoot returns the DC= suffix of a DN: the domain's own DN.
+func domainRoot(dn string) string {
+	parts := strings.Split(dn, ",")
+	for i, rdn := range parts {
+		k, _, ok := strings.Cut(strings.TrimSpace(rdn), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "DC") {
+			return strings.Join(parts[i:], ",")
+		}
+	}
+	return ""
+}
+
 // Snapshot is the result of one sync.
 type Snapshot struct {
 	BaseDN    string
+	Domain    Domain
 	Taken     time.Time
 	Users     []User
 	Groups    []Group

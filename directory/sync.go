@@ -68,7 +68,7 @@ func (c *Client) Sync(ctx context.Context) (*Snapshot, error) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 
-	snap := &Snapshot{BaseDN: c.cfg.BaseDN, Taken: start.UTC()}
+	snap := &Snapshot{BaseDN: c.cfg.BaseDN, Domain: c.readDomain(conn), Taken: start.UTC()}
 	groups, err := c.search(ctx, conn, FilterGroups, groupAttrs)
 	if err != nil {
 		return nil, err
@@ -154,6 +154,50 @@ func (c *Client) connect(ctx context.Context) (*ldap.Conn, error) {
 		return nil, fmt.Errorf("directory: bind as %s: %w", c.cfg.BindDN, err)
 	}
 	return conn, nil
+}
+
+// readDomain names the base DN's domain: the DNS name from its DC=
+// components, the NetBIOS name from the domain's crossRef in the
+// configuration partition and the domain SID from the domain object. The
+// last two are best effort: a service account that cannot read them gets the
+// first DNS label upper-cased and no SID.
+func (c *Client) readDomain(conn *ldap.Conn) Domain {
+	d := DomainFromDN(c.cfg.BaseDN)
+	root := domainRoot(c.cfg.BaseDN)
+	if root == "" {
+		return d
+	}
+	base := func(dn string, attrs ...string) *ldap.Entry {
+		res, err := conn.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+			1, int(c.cfg.Timeout/time.Second), false, "(objectClass=*)", attrs, nil))
+		if err != nil || len(res.Entries) == 0 {
+			c.log.Debug("directory: domain attribute not readable", "dn", dn, "attrs", attrs, "err", err)
+			return nil
+		}
+		return res.Entries[0]
+	}
+	if e := base(root, "objectSid"); e != nil {
+		if b := e.GetRawAttributeValue("objectSid"); len(b) > 0 {
+			if sid, err := ParseSID(b); err == nil {
+				d.SID = sid
+			}
+		}
+	}
+	if e := base("", "configurationNamingContext"); e != nil {
+		if cfgNC := e.GetAttributeValue("configurationNamingContext"); cfgNC != "" {
+			res, err := conn.Search(ldap.NewSearchRequest("CN=Partitions,"+cfgNC, ldap.ScopeSingleLevel,
+				ldap.NeverDerefAliases, 1, int(c.cfg.Timeout/time.Second), false,
+				"(&(objectClass=crossRef)(nCName="+ldap.EscapeFilter(root)+"))", []string{"nETBIOSName"}, nil))
+			if err == nil && len(res.Entries) > 0 {
+				if n := res.Entries[0].GetAttributeValue("nETBIOSName"); n != "" {
+					d.NetBIOS = n
+				}
+			} else {
+				c.log.Debug("directory: NetBIOS domain name not readable", "err", err)
+			}
+		}
+	}
+	return d
 }
 
 // search pages through filter under the base DN, checking ctx between pages.
