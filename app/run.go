@@ -30,12 +30,14 @@ import (
 )
 
 // Roles are the parts of Mamori one process runs (`mamori run --stages`):
-// "ingest" (the edges), "parse", "index" and "api". Spread over processes
-// that share a Kafka bus, they scale out; by default one process runs all.
+// "ingest" (the edges), "parse", "index", "directory" (the scheduled
+// directory sync, when configured: run it in one process) and "api". Spread
+// over processes that share a Kafka bus, they scale out; by default one
+// process runs all.
 type Roles map[string]bool
 
 // AllRoles lists every role in start order.
-var AllRoles = []string{"ingest", "parse", "index", "api"}
+var AllRoles = []string{"ingest", "parse", "index", "directory", "api"}
 
 // Everything returns every role: one process running all of Mamori.
 func Everything() Roles {
@@ -77,6 +79,8 @@ type App struct {
 	Addrs map[string]string
 
 	stages []*stage.Runner
+	// enricher adds directory context in the parse stage (nil: none).
+	enricher pipeline.Enricher
 }
 
 // New opens the bus, creates the topics and, when a role needs it, opens the
@@ -91,8 +95,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles)
 		return nil, err
 	}
 	var s store.Store
-	if roles["index"] || roles["api"] {
-		if s, err = OpenStore(ctx, cfg, log, roles["index"]); err != nil {
+	if roles["index"] || roles["api"] || directoryNeedsStore(cfg, roles) {
+		if s, err = OpenStore(ctx, cfg, log, roles["index"] || directorySyncs(cfg, roles)); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -126,6 +130,9 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.startEdges(gctx, g); err != nil {
 			return err
 		}
+	}
+	if err := a.startDirectory(gctx, g); err != nil {
+		return err
 	}
 	if err := a.startStages(gctx, g); err != nil {
 		return err
@@ -179,8 +186,9 @@ func (a *App) startHTTPEdge(ctx context.Context, g *errgroup.Group) error {
 	edge, err := httpin.New(hc, a.bus, httpin.Options{
 		Topic: bus.TopicRawWinlog, Logger: a.log.With("edge", "http"), Registerer: a.reg,
 		Formats: map[string]httpin.Splitter{
-			"winlogbeat": httpin.SplitLines,
-			"nxlog":      httpin.SplitLines,
+			winevent.FormatXML:        winevent.SplitXML,
+			winevent.FormatWinlogbeat: httpin.SplitLines,
+			winevent.FormatNXLog:      httpin.SplitLines,
 		},
 	})
 	if err != nil {
@@ -201,7 +209,8 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	if pcfg.Location == "" {
 		pcfg.Location = a.cfg.Timezone
 	}
-	sp, err := psyslog.New(pcfg)
+	// Windows events that Snare and NXLog send over syslog become Windows events.
+	sp, err := psyslog.New(pcfg, psyslog.WithBodyParsers(winevent.NewSyslogBody()))
 	if err != nil {
 		return fmt.Errorf("parse.syslog: %w", err)
 	}
@@ -213,8 +222,18 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 		parseTopics = append(parseTopics, t.Topic)
 		foreign[t.Topic] = t.Format
 	}
-	ph := pipeline.NewParse(map[string]parsers.Parser{syslog.Format: sp, winevent.FormatXML: winevent.NewXMLParser()}, a.bus, a.log.With("stage", "parse"), pm)
+	loc := a.cfg.Location()
+	ph := pipeline.NewParse(map[string]parsers.Parser{
+		syslog.Format:             sp,
+		winevent.FormatXML:        winevent.NewXMLParser(),
+		winevent.FormatWinlogbeat: winevent.NewWinlogbeatParser(),
+		// NXLog Community Edition writes local times without a zone: the
+		// senders' zone is the configured timezone.
+		winevent.FormatNXLog: &winevent.NXLogParser{Location: loc},
+		winevent.FormatSnare: winevent.NewSnareParser(loc),
+	}, a.bus, a.log.With("stage", "parse"), pm)
 	ph.ReadForeign(foreign)
+	ph.WithEnricher(a.enricher)
 	parse := stage.New(stage.Config{
 		Name: "parse", Topics: parseTopics,
 		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,
@@ -276,6 +295,7 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	handler := api.New(api.Options{
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
+		Sessions: a.cfg.Sessions.Defaults(),
 	})
 	ln, err := net.Listen("tcp", a.cfg.API.Listen)
 	if err != nil {

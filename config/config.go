@@ -22,9 +22,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mamori-soc/mamori/directory"
 	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/sessions"
 )
 
 // Config is the whole configuration.
@@ -41,6 +43,8 @@ type Config struct {
 	Stages    Stages    `yaml:"stages"`
 	Retention Retention `yaml:"retention"`
 	API       API       `yaml:"api"`
+	Directory Directory `yaml:"directory"`
+	Sessions  Sessions  `yaml:"sessions"`
 
 	loc *time.Location
 }
@@ -204,6 +208,61 @@ type Token struct {
 	SHA256 string `yaml:"sha256"` // hex SHA-256 of the token
 }
 
+// Sessions configures logon sessions built from Windows logon and logoff
+// events (mamori sessions, GET /api/v1/sessions).
+type Sessions struct {
+	// MaxDuration ends a session whose logoff was never seen.
+	MaxDuration Duration `yaml:"max_duration"`
+	// Types are the logon types listed unless a query names others, as
+	// the --types flag takes them.
+	Types string `yaml:"types"`
+}
+
+// Defaults returns the session defaults (valid after Validate).
+func (s Sessions) Defaults() sessions.Defaults {
+	types, err := sessions.ParseTypes(s.Types)
+	if err != nil {
+		types = nil // Validate reported it; fall back to the built-in default
+	}
+	return sessions.Defaults{MaxDuration: time.Duration(s.MaxDuration), Types: types}
+}
+
+// Directory configures the scheduled Active Directory sync (role
+// "directory"): entity records, change events, enrichment in the parse stage
+// and the stale-account report. An empty URL turns it off. The bind password
+// is never part of the file: PasswordFile, or the environment variable
+// PasswordEnv (default MAMORI_DIRECTORY_PASSWORD).
+type Directory struct {
+	URL                string   `yaml:"url"`
+	StartTLS           bool     `yaml:"start_tls"`
+	CAFile             string   `yaml:"ca_file"`
+	ServerName         string   `yaml:"server_name"`
+	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
+	BindDN             string   `yaml:"bind_dn"`
+	PasswordFile       string   `yaml:"password_file"`
+	PasswordEnv        string   `yaml:"password_env"`
+	BaseDN             string   `yaml:"base_dn"`
+	PageSize           int      `yaml:"page_size"`
+	Timeout            Duration `yaml:"timeout"`
+	// Interval between syncs (default 1h).
+	Interval Duration `yaml:"interval"`
+	// PrivilegedGroups are well-known group names (matched by SID), SIDs,
+	// DNs or other group names; empty: directory.DefaultPrivilegedGroups.
+	PrivilegedGroups []string `yaml:"privileged_groups"`
+}
+
+// Enabled reports whether a directory is configured.
+func (d Directory) Enabled() bool { return d.URL != "" }
+
+// LDAP returns the connection settings for directory.New.
+func (d Directory) LDAP() directory.Config {
+	return directory.Config{
+		URL: d.URL, StartTLS: d.StartTLS, CAFile: d.CAFile, ServerName: d.ServerName,
+		InsecureSkipVerify: d.InsecureSkipVerify, BindDN: d.BindDN, PasswordFile: d.PasswordFile,
+		PasswordEnv: d.PasswordEnv, BaseDN: d.BaseDN, PageSize: uint32(max(d.PageSize, 0)), Timeout: time.Duration(d.Timeout),
+	}
+}
+
 // Default returns the configuration used when a key is not set.
 func Default() *Config {
 	return &Config{
@@ -224,7 +283,12 @@ func Default() *Config {
 		Retention: Retention{
 			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),
 		},
-		API: API{Listen: "127.0.0.1:8080"},
+		API:      API{Listen: "127.0.0.1:8080"},
+		Sessions: Sessions{MaxDuration: Duration(sessions.DefaultMaxDuration), Types: sessions.DefaultTypes.String()},
+		Directory: Directory{
+			PasswordEnv: directory.DefaultPasswordEnv, PageSize: 500, Timeout: Duration(30 * time.Second),
+			Interval: Duration(directory.DefaultInterval),
+		},
 	}
 }
 
@@ -427,6 +491,33 @@ func (c *Config) Validate() error {
 		}
 		if len(t.SHA256) != 64 || strings.Trim(strings.ToLower(t.SHA256), "0123456789abcdef") != "" {
 			bad(key+".sha256", "want the 64 hex digits of the token's SHA-256 (mamori token new prints it)")
+		}
+	}
+	if d := time.Duration(c.Sessions.MaxDuration); d < time.Hour || d > 366*24*time.Hour {
+		bad("sessions.max_duration", "%s: want 1h to 366d (default 7d)", d)
+	}
+	if _, err := sessions.ParseTypes(c.Sessions.Types); err != nil {
+		bad("sessions.types", "%v", err)
+	}
+	if d := c.Directory; d.Enabled() {
+		ldap := d.LDAP()
+		for _, err := range ldap.Problems() {
+			errs = append(errs, fmt.Errorf("config: directory.%w", err))
+		}
+		if d.PageSize < 1 {
+			bad("directory.page_size", "%d: want 1 to 1000", d.PageSize)
+		}
+		if d.Timeout < Duration(time.Second) {
+			bad("directory.timeout", "%s: want at least 1s", time.Duration(d.Timeout))
+		}
+		if d.Interval < Duration(time.Minute) {
+			bad("directory.interval", "%s: want at least 1m (default 1h)", time.Duration(d.Interval))
+		}
+		if _, err := directory.NewPrivileged(d.PrivilegedGroups); err != nil {
+			errs = append(errs, errors.New("config: directory."+strings.TrimPrefix(err.Error(), directory.ErrConfig.Error()+": ")))
+		}
+		if d.PasswordFile == "" && d.PasswordEnv == "" {
+			bad("directory.password_env", "set password_file or password_env: the bind password never goes in this file")
 		}
 	}
 	return errors.Join(errs...)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/sessions"
 )
 
 // Every file in testdata/bad has a sibling .err file holding the error text
@@ -112,4 +113,24 @@ func TestParserZoneFollowsTimezone(t *testing.T) {
 	c, err = config.Parse([]byte("timezone: UTC\nparse:\n  syslog:\n    location: Asia/Tokyo\n"))
 	require.NoError(t, err)
 	require.Equal(t, "Asia/Tokyo", c.Parse.Syslog.Location)
+}
+
+func TestSessionsDefaultsAndOverrides(t *testing.T) {
+	c, err := config.Parse(nil)
+	require.NoError(t, err)
+	d := c.Sessions.Defaults()
+	require.Equal(t, sessions.DefaultMaxDuration, d.MaxDuration)
+	require.Equal(t, sessions.DefaultTypes, d.Types)
+
+	c, err = config.Parse([]byte("sessions:\n  max_duration: 24h\n  types: all\n"))
+	require.NoError(t, err)
+	d = c.Sessions.Defaults()
+	require.Equal(t, 24*time.Hour, d.MaxDuration)
+	require.Equal(t, sessions.TypeSet{}, d.Types, "all: every logon type")
+
+	t.Setenv("MAMORI_SESSIONS_TYPES", "interactive,network")
+	t.Setenv("MAMORI_DATA_DIR", t.TempDir())
+	c, err = config.Load("")
+	require.NoError(t, err)
+	require.Equal(t, sessions.TypeSet{sessions.Interactive, sessions.Network}, c.Sessions.Defaults().Types)
 }

@@ -33,6 +33,7 @@ type Parse struct {
 	log     *slog.Logger
 	now     func() time.Time
 	m       *Metrics
+	enrich  Enricher
 }
 
 var _ stage.Handler = (*Parse)(nil)
@@ -53,6 +54,18 @@ func NewParse(byFormat map[string]parsers.Parser, pub bus.Producer, log *slog.Lo
 // called before the stage starts.
 func (p *Parse) ReadForeign(topics map[string]string) { p.topics = topics }
 
+// Enricher adds context to an event the parse stage has just parsed (the
+// directory's full name, department and privileged groups of user.*).
+// Enrich runs once per event: it must be quick, must not block (no I/O) and
+// must not change event.id.
+type Enricher interface {
+	Enrich(e *event.Event)
+}
+
+// WithEnricher makes the handler enrich every parsed event (nil: none). It
+// must be called before the stage starts.
+func (p *Parse) WithEnricher(en Enricher) *Parse { p.enrich = en; return p }
+
 // Handle parses the batch and publishes events and dead letters in one call,
 // so the batch is committed only when both are durable.
 func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
@@ -63,6 +76,9 @@ func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
 		var e event.Event
 		err := p.parse(rec, now, &e)
 		if err == nil {
+			if p.enrich != nil {
+				p.enrich.Enrich(&e)
+			}
 			var data []byte
 			data, err = event.Marshal(&e)
 			if err == nil {

@@ -27,7 +27,10 @@ func commands() []command {
 		{"demo", "run the pipeline on a fresh data directory with generated traffic", cmdDemo},
 		{"search", "search events with KQL", cmdSearch},
 		{"export", "stream every matching event as NDJSON", cmdExport},
+		{"sessions", "list Windows logon sessions (logon to logoff) with KQL", cmdSessions},
+		{"accounts", "directory account reports (accounts stale --days 90)", cmdAccounts},
 		{"dlq", "list or replay dead-lettered records (dlq list | dlq replay)", cmdDLQ},
+		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},
 		{"token", "create an API token (token new --name NAME --role ROLE)", cmdToken},
 	}

@@ -13,7 +13,7 @@ import (
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flags("run", stderr)
 	cfgPath := fs.String("c", "mamori.yaml", "configuration `file` (\"\" for the defaults)")
-	stages := fs.String("stages", "all", "comma-separated `parts` to run here: ingest, parse, index, api (for scale-out on Kafka)")
+	stages := fs.String("stages", "all", "comma-separated `parts` to run here: ingest, parse, index, directory (the directory sync: one process only), api (for scale-out on Kafka)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamori-soc/mamori/search"
+	"github.com/mamori-soc/mamori/sessions"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -83,6 +84,8 @@ type Options struct {
 	Ready  func() error
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Sessions are the configured defaults of /api/v1/sessions.
+	Sessions sessions.Defaults
 }
 
 // Server is the HTTP handler.
@@ -110,6 +113,8 @@ func New(opts Options) *Server {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.Handle("GET /api/v1/events/search", s.auth(Viewer, s.searchEvents))
+	s.mux.Handle("GET /api/v1/accounts/stale", s.auth(Viewer, s.staleAccounts))
+	s.mux.Handle("GET /api/v1/sessions", s.auth(Viewer, s.listSessions))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}))
