@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 )
@@ -32,22 +33,81 @@ func Marshal(e *Event) ([]byte, error) {
 	}
 	out = out[:len(out)-1] // reopen the object
 	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
+	size := len(out)
+	for k, v := range e.Fields {
 		keys = append(keys, k)
+		size += len(k) + 6
+		if s, ok := v.(string); ok {
+			size += len(s)
+		}
 	}
-	sort.Strings(keys)
+	out = slices.Grow(out, size-len(out)+64) // one allocation for the usual document
+	slices.Sort(keys)
 	for _, k := range keys {
-		kb, _ := json.MarshalWithOption(k, json.DisableHTMLEscape())
-		vb, err := json.MarshalWithOption(e.Fields[k], json.DisableHTMLEscape())
-		if err != nil {
+		out = append(out, ',')
+		out = appendString(out, k)
+		out = append(out, ':')
+		if out, err = appendValue(out, e.Fields[k]); err != nil {
 			return nil, fmt.Errorf("event: encode field %s: %w", k, err)
 		}
-		out = append(out, ',')
-		out = append(out, kb...)
-		out = append(out, ':')
-		out = append(out, vb...)
 	}
 	return append(out, '}'), nil
+}
+
+// appendValue appends v as JSON: the common shapes of Fields values
+// directly, anything else through the JSON library.
+func appendValue(out []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		return appendString(out, v), nil
+	case []string:
+		out = append(out, '[')
+		for i, s := range v {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendString(out, s)
+		}
+		return append(out, ']'), nil
+	case int64:
+		return strconv.AppendInt(out, v, 10), nil
+	case int:
+		return strconv.AppendInt(out, int64(v), 10), nil
+	case bool:
+		return strconv.AppendBool(out, v), nil
+	}
+	b, err := json.MarshalWithOption(v, json.DisableHTMLEscape())
+	return append(out, b...), err
+}
+
+// appendString appends s as a JSON string. Strings that need no escape
+// (the vast majority: printable ASCII and valid multi-byte UTF-8, Japanese
+// included) are copied as they are; any other goes through the JSON
+// library, so the bytes are always exactly the library's.
+func appendString(out []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+				return appendSlow(out, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+			return appendSlow(out, s)
+		}
+		i += size
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+func appendSlow(out []byte, s string) []byte {
+	b, _ := json.MarshalWithOption(s, json.DisableHTMLEscape()) // a string always encodes
+	return append(out, b...)
 }
 
 // Unmarshal decodes an ECS JSON document, nested or with dotted keys, into e.

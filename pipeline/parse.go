@@ -104,10 +104,14 @@ func (p *Parse) Handle(ctx context.Context, batch []bus.Record) error {
 
 func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 	format, _ := rec.HeaderBytes(bus.HeaderFormat)
-	meta, src, err := metaOf(rec)
+	var meta parsers.Meta
+	var src event.Source
+	var err error
 	if f, foreign := p.topics[rec.Topic]; foreign && len(format) == 0 {
 		format = []byte(f)
 		meta, src, err = foreignMeta(rec)
+	} else {
+		meta, src, err = metaOf(rec)
 	}
 	if err != nil {
 		return err
