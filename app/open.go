@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/bus/journal"
 	"github.com/mamori-soc/mamori/bus/kafkabus"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/internal/secret"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/store/esstore"
 	"github.com/mamori-soc/mamori/store/sqlitestore"
@@ -101,10 +101,10 @@ func elasticsearchOptions(cfg *config.Config) (esstore.Options, error) {
 		Retention: time.Duration(cfg.Retention.Events), Refresh: es.Refresh,
 	}
 	var err error
-	if opts.Password, err = secret(es.PasswordFile, "MAMORI_ELASTICSEARCH_PASSWORD"); err != nil {
+	if opts.Password, err = secret.Read(es.PasswordFile, "MAMORI_ELASTICSEARCH_PASSWORD"); err != nil {
 		return opts, fmt.Errorf("store.elasticsearch.password_file: %w", err)
 	}
-	if opts.APIKey, err = secret(es.APIKeyFile, "MAMORI_ELASTICSEARCH_API_KEY"); err != nil {
+	if opts.APIKey, err = secret.Read(es.APIKeyFile, "MAMORI_ELASTICSEARCH_API_KEY"); err != nil {
 		return opts, fmt.Errorf("store.elasticsearch.api_key_file: %w", err)
 	}
 	if es.CAFile != "" {
@@ -113,19 +113,6 @@ func elasticsearchOptions(cfg *config.Config) (esstore.Options, error) {
 		}
 	}
 	return opts, nil
-}
-
-// secret reads a secret from a file (trailing newline removed) or, when no
-// file is named, from an environment variable.
-func secret(file, env string) (string, error) {
-	if file == "" {
-		return os.Getenv(env), nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // Topics returns the topics Mamori uses, with their configured retention.

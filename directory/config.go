@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/mamori-soc/mamori/internal/secret"
 )
 
 // DefaultPasswordEnv is the environment variable read for the bind password
@@ -113,19 +114,11 @@ func (c *Config) Problems() []error {
 
 // password reads the bind password from the file or the environment.
 func (c *Config) password() (string, error) {
-	if c.PasswordFile != "" {
-		b, err := os.ReadFile(c.PasswordFile)
-		if err != nil {
-			return "", fmt.Errorf("%w: password_file: %w", ErrConfig, err)
-		}
-		p := strings.TrimRight(string(b), "\r\n")
-		if p == "" {
-			return "", fmt.Errorf("%w: password_file %s is empty", ErrConfig, c.PasswordFile)
-		}
-		return p, nil
-	}
-	p := os.Getenv(c.PasswordEnv)
-	if p == "" {
+	p, err := secret.Read(c.PasswordFile, c.PasswordEnv)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w: password_file: %w", ErrConfig, err)
+	case p == "":
 		return "", fmt.Errorf("%w: no bind password: set password_file or the environment variable %s", ErrConfig, c.PasswordEnv)
 	}
 	return p, nil
