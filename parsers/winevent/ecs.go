@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/mamori-soc/mamori/event"
 )
@@ -22,60 +21,156 @@ var opcodeNames = map[uint8]string{
 // event.id, event.created, event.original and the other fields every event
 // shares. The error reports a record that cannot become an event.
 func ToECS(rec Record, e *event.Event) error {
+	var b boxes
+	return toECS(&rec, e, &b)
+}
+
+// toECS is ToECS, making the interface values of Fields with b.
+func toECS(rec *Record, e *event.Event, b *boxes) error {
 	if rec.TimeCreated.IsZero() {
 		return errorf("record has no TimeCreated")
 	}
-	data := eventData(rec.EventData)
-	m := mapper{rec: &rec, e: e, data: data}
+	b.grow(fieldsHint(rec))
+	m := mapper{rec: rec, e: e, box: b}
 	m.common()
-	if isSecurity(&rec) {
+	if isSecurity(rec) {
 		m.security()
-	}
-	if data != nil {
-		clear(data)
-		dataMaps.Put(data)
 	}
 	return nil
 }
 
-// dataMaps recycles the maps of eventData: every event needs one only
-// while it is mapped, and making it anew was a tenth of the mapping's cost.
-var dataMaps = sync.Pool{New: func() any { return make(map[string]string, 32) }}
+// eventCodes are the event codes of the events this package maps, so that
+// writing them allocates nothing.
+var eventCodes = func() map[uint32]string {
+	m := make(map[uint32]string, len(securityActions)+2)
+	for id := range securityActions {
+		m[id] = strconv.FormatUint(uint64(id), 10)
+	}
+	for _, id := range []uint32{4800, 4801} {
+		m[id] = strconv.FormatUint(uint64(id), 10)
+	}
+	return m
+}()
+
+// eventCode returns an event id as text.
+func eventCode(id uint32) string {
+	if s, ok := eventCodes[id]; ok {
+		return s
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
 
 // mapper holds one mapping in progress.
 type mapper struct {
-	rec  *Record
-	e    *event.Event
-	data map[string]string // EventData as Winlogbeat keys it
+	rec   *Record
+	e     *event.Event
+	data  eventData // the EventData values the mapping reads
+	parts *eventParts
+	box   *boxes
 }
 
-// eventData keys EventData as Winlogbeat does: empty values are dropped, an
-// unnamed <Data> is "param<N>" by its position, the first of two equal names
-// wins, and Windows line ends become line feeds.
-func eventData(pairs []Pair) map[string]string {
-	if len(pairs) == 0 {
-		return nil
-	}
-	m := dataMaps.Get().(map[string]string)
-	for i, p := range pairs {
-		if p.Value == "" {
-			continue
-		}
-		k := p.Name
-		if k == "" || k == "Data" {
-			k = "param" + strconv.Itoa(i+1)
-		}
-		if _, dup := m[k]; !dup {
-			m[k] = cleanText(p.Value)
-		}
-	}
-	return m
+// fieldsHint is the number of Fields entries ToECS makes for rec, or a
+// little more: a map made with room for them does not grow, and one no
+// larger than needed is cheaper to make and to collect.
+func fieldsHint(rec *Record) int {
+	return 14 + len(rec.EventData) + len(rec.UserData)
 }
 
-// eventDataFields holds "winlog.event_data.<name>" for the EventData names
-// of the events this package maps, so that naming their fields allocates
-// nothing; other names are joined on the fly.
-var eventDataFields = func() map[string]string {
+// eventParts are the field sets the mapping points e at, made in one
+// allocation rather than one each.
+type eventParts struct {
+	user        event.User
+	source      event.Endpoint
+	process     event.Process
+	related     event.Related
+	log         event.Log
+	host        event.Host
+	relatedUser [2]string
+	relatedIP   [1]string
+}
+
+// allParts returns the mapping's eventParts, made on first use.
+func (m *mapper) allParts() *eventParts {
+	if m.parts == nil {
+		m.parts = &eventParts{}
+	}
+	return m.parts
+}
+
+// dataKey names an EventData value the mapping reads.
+type dataKey uint8
+
+// The EventData names the mapping reads.
+const (
+	dAccountDomain dataKey = iota
+	dAccountName
+	dClientAddress
+	dClientName
+	dFailureReason
+	dIpAddress
+	dIpPort
+	dLogonID
+	dLogonType
+	dNewUacValue
+	dPrivilegeList
+	dProcessId
+	dProcessName
+	dServiceName
+	dStatus
+	dSubStatus
+	dSubjectDomainName
+	dSubjectLogonId
+	dSubjectUserName
+	dSubjectUserSid
+	dTargetDomainName
+	dTargetLogonId
+	dTargetSid
+	dTargetUserName
+	dTargetUserSid
+	dTicketEncryptionType
+	dTicketOptions
+	dUserAccountControl
+	dWorkstationName
+	numDataKeys // not a key
+)
+
+// dataKeyNames are the EventData names of the keys.
+var dataKeyNames = [numDataKeys]string{
+	dAccountDomain: "AccountDomain", dAccountName: "AccountName", dClientAddress: "ClientAddress",
+	dClientName: "ClientName", dFailureReason: "FailureReason", dIpAddress: "IpAddress", dIpPort: "IpPort",
+	dLogonID: "LogonID", dLogonType: "LogonType", dNewUacValue: "NewUacValue", dPrivilegeList: "PrivilegeList",
+	dProcessId: "ProcessId", dProcessName: "ProcessName", dServiceName: "ServiceName", dStatus: "Status",
+	dSubStatus: "SubStatus", dSubjectDomainName: "SubjectDomainName", dSubjectLogonId: "SubjectLogonId",
+	dSubjectUserName: "SubjectUserName", dSubjectUserSid: "SubjectUserSid", dTargetDomainName: "TargetDomainName",
+	dTargetLogonId: "TargetLogonId", dTargetSid: "TargetSid", dTargetUserName: "TargetUserName",
+	dTargetUserSid: "TargetUserSid", dTicketEncryptionType: "TicketEncryptionType", dTicketOptions: "TicketOptions",
+	dUserAccountControl: "UserAccountControl", dWorkstationName: "WorkstationName",
+}
+
+// eventData holds the EventData values the mapping reads, as Winlogbeat
+// keys them (see addEventData): an array indexed by name rather than a map,
+// since the mapping asks for a few dozen names it knows in advance.
+type eventData struct {
+	vals [numDataKeys]string
+	has  uint64 // bit k: the event has a value for key k
+}
+
+// get returns the value of k and whether the event has one.
+func (d *eventData) get(k dataKey) (string, bool) { return d.vals[k], d.has&(1<<k) != 0 }
+
+// val returns the value of k, "" when the event has none.
+func (d *eventData) val(k dataKey) string { return d.vals[k] }
+
+// dataName is what the mapping knows of a frequent EventData name.
+type dataName struct {
+	field string  // "winlog.event_data.<name>", so that naming it allocates nothing
+	seen  uint8   // its bit in addEventData's record of names seen
+	key   dataKey // numDataKeys when the mapping does not read it
+}
+
+// dataNames holds the EventData names of the events this package maps;
+// other names are joined on the fly.
+var dataNames = newNameTable(func() map[string]dataName {
 	names := []string{"AccountDomain", "AccountExpires", "AccountName", "AllowedToDelegateTo",
 		"AuthenticationPackageName", "CertIssuerName", "CertSerialNumber", "CertThumbprint", "ClientAddress",
 		"ClientName", "DisplayName", "Dummy", "ElevatedToken", "FailureReason", "HomeDirectory", "HomePath",
@@ -92,19 +187,77 @@ var eventDataFields = func() map[string]string {
 		"OldTargetUserName", "NewTargetUserName", "SidList", "CallerProcessId", "CallerProcessName",
 		"ObjectServer", "ObjectType", "ObjectName", "HandleId", "AccessMask", "NewProcessId", "NewProcessName",
 		"TokenElevationType", "CommandLine", "ParentProcessName", "MandatoryLabel"}
-	m := make(map[string]string, len(names))
+	m := make(map[string]dataName, len(names))
 	for _, n := range names {
-		m[n] = "winlog.event_data." + n
+		m[n] = dataName{field: "winlog.event_data." + n, seen: uint8(len(m)), key: numDataKeys}
+	}
+	for k, n := range dataKeyNames {
+		d, ok := m[n]
+		if !ok {
+			panic("winevent: EventData key " + n + " is not in dataNames")
+		}
+		d.key = dataKey(k)
+		m[n] = d
+	}
+	if len(m) > 128 || numDataKeys > 64 {
+		panic("winevent: too many EventData names for the bit sets")
 	}
 	return m
-}()
+}())
 
-// eventDataField returns the field name of an EventData name.
-func eventDataField(name string) string {
-	if f, ok := eventDataFields[name]; ok {
-		return f
+// addEventData puts the EventData into Fields, keyed as Winlogbeat does:
+// empty values are dropped, an unnamed <Data> is "param<N>" by its
+// position, the first of two equal names wins, and Windows line ends become
+// line feeds. It keeps the values the mapping reads in m.data.
+func (m *mapper) addEventData(pairs []Pair) {
+	var seen [2]uint64  // the dataNames seen, by their bit
+	var others []string // the other names seen, in the usual case few
+	var othersMap map[string]bool
+	for i, p := range pairs {
+		if p.Value == "" {
+			continue
+		}
+		name := p.Name
+		if name == "" || name == "Data" {
+			name = "param" + strconv.Itoa(i+1)
+		}
+		var field string
+		if d, ok := dataNames.get(name); ok {
+			w, bit := d.seen>>6, uint64(1)<<(d.seen&63)
+			if seen[w]&bit != 0 {
+				continue
+			}
+			seen[w] |= bit
+			field = d.field
+			if d.key < numDataKeys {
+				v := cleanText(p.Value)
+				m.data.vals[d.key] = v
+				m.data.has |= 1 << d.key
+				m.e.Fields[field] = m.box.str(v)
+				continue
+			}
+		} else {
+			if othersMap != nil {
+				if othersMap[name] {
+					continue
+				}
+				othersMap[name] = true
+			} else {
+				if slices.Contains(others, name) {
+					continue
+				}
+				if others = append(others, name); len(others) > 16 {
+					// Many names not in dataNames: a map keeps this linear.
+					othersMap = make(map[string]bool, 2*len(others))
+					for _, o := range others {
+						othersMap[o] = true
+					}
+				}
+			}
+			field = "winlog.event_data." + name
+		}
+		m.e.Fields[field] = m.box.str(cleanText(p.Value))
 	}
-	return "winlog.event_data." + name
 }
 
 // cleanText turns Windows line ends into line feeds and drops trailing ones.
@@ -129,13 +282,11 @@ func isSecurity(r *Record) bool {
 func (m *mapper) common() {
 	r, e := m.rec, m.e
 	if e.Fields == nil {
-		// About 24 fields besides the event data: a map sized to hold
-		// them without growing, and no larger, is cheaper to make.
-		e.Fields = make(map[string]any, 24+len(m.data))
+		e.Fields = make(map[string]any, fieldsHint(r))
 	}
 	e.Timestamp = r.TimeCreated.UTC()
 	e.Event.Kind = "event"
-	e.Event.Code = strconv.FormatUint(uint64(r.EventID), 10)
+	e.Event.Code = eventCode(r.EventID)
 	e.Event.Provider = r.ProviderName
 	if e.Event.Provider == "" {
 		e.Event.Provider = r.EventSourceName
@@ -151,12 +302,16 @@ func (m *mapper) common() {
 		level = levelNames[r.Level]
 	}
 	if level != "" {
-		e.Log = &event.Log{Level: level}
+		p := m.allParts()
+		p.log.Level = level
+		e.Log = &p.log
 	}
 	e.Message = cleanText(r.Message)
 	e.Event.Action = r.TaskText
 	if r.Computer != "" {
-		e.Host = &event.Host{Name: r.Computer}
+		p := m.allParts()
+		p.host.Name = r.Computer
+		e.Host = &p.host
 	}
 
 	m.set("winlog.channel", r.Channel)
@@ -173,8 +328,9 @@ func (m *mapper) common() {
 		opcode = opcodeNames[r.Opcode]
 	}
 	m.set("winlog.opcode", opcode)
-	if kw := m.keywords(); len(kw) > 0 {
-		m.e.Fields["winlog.keywords"] = kw
+	var kwBuf [8]string
+	if kw := m.keywords(kwBuf[:0]); len(kw) > 0 {
+		m.e.Fields["winlog.keywords"] = m.box.list(kw)
 	}
 	if r.Version != 0 {
 		m.e.Fields["winlog.version"] = int64(r.Version)
@@ -183,14 +339,12 @@ func (m *mapper) common() {
 	m.set("winlog.activity_id", r.ActivityID)
 	m.set("winlog.related_activity_id", r.RelatedActivityID)
 	if r.ProcessID != 0 {
-		m.e.Fields["winlog.process.pid"] = int64(r.ProcessID)
+		m.e.Fields["winlog.process.pid"] = m.box.int(int64(r.ProcessID))
 	}
 	if r.ThreadID != 0 {
-		m.e.Fields["winlog.process.thread.id"] = int64(r.ThreadID)
+		m.e.Fields["winlog.process.thread.id"] = m.box.int(int64(r.ThreadID))
 	}
-	for k, v := range m.data {
-		m.e.Fields[eventDataField(k)] = v
-	}
+	m.addEventData(r.EventData)
 	if len(r.UserData) > 0 || r.UserDataName != "" {
 		for i, p := range r.UserData {
 			if p.Value == "" {
@@ -206,11 +360,10 @@ func (m *mapper) common() {
 	}
 }
 
-// keywords returns the rendered keyword names, or the names of the audit
-// keyword bits when the event was not rendered.
-func (m *mapper) keywords() []string {
+// keywords appends to out the rendered keyword names, or the names of the
+// audit keyword bits when the event was not rendered.
+func (m *mapper) keywords(out []string) []string {
 	if len(m.rec.KeywordsText) > 0 {
-		out := make([]string, 0, len(m.rec.KeywordsText))
 		for _, k := range m.rec.KeywordsText {
 			if k = strings.TrimSpace(k); k != "" {
 				out = append(out, k)
@@ -220,11 +373,11 @@ func (m *mapper) keywords() []string {
 	}
 	switch {
 	case m.rec.Keywords&keywordAuditFailure != 0:
-		return []string{"Audit Failure"}
+		return append(out, "Audit Failure")
 	case m.rec.Keywords&keywordAuditSuccess != 0:
-		return []string{"Audit Success"}
+		return append(out, "Audit Success")
 	}
-	return nil
+	return out
 }
 
 // set puts a non-empty string into Fields.
@@ -235,19 +388,19 @@ func (m *mapper) set(name, v string) {
 	if m.e.Fields == nil {
 		m.e.Fields = make(map[string]any, 32)
 	}
-	m.e.Fields[name] = v
+	m.e.Fields[name] = m.box.str(v)
 }
 
 func (m *mapper) user() *event.User {
 	if m.e.User == nil {
-		m.e.User = &event.User{}
+		m.e.User = &m.allParts().user
 	}
 	return m.e.User
 }
 
 func (m *mapper) source() *event.Endpoint {
 	if m.e.Source == nil {
-		m.e.Source = &event.Endpoint{}
+		m.e.Source = &m.allParts().source
 	}
 	return m.e.Source
 }
@@ -255,7 +408,10 @@ func (m *mapper) source() *event.Endpoint {
 // relatedUser appends a name to related.user unless it is there already.
 func (m *mapper) relatedUser(name string) {
 	if m.e.Related == nil {
-		m.e.Related = &event.Related{}
+		m.e.Related = &m.allParts().related
+	}
+	if m.e.Related.User == nil && m.parts != nil && m.e.Related == &m.parts.related {
+		m.e.Related.User = m.parts.relatedUser[:0]
 	}
 	if !slices.Contains(m.e.Related.User, name) {
 		m.e.Related.User = append(m.e.Related.User, name)
@@ -265,7 +421,10 @@ func (m *mapper) relatedUser(name string) {
 // relatedIP appends an address to related.ip unless it is there already.
 func (m *mapper) relatedIP(ip string) {
 	if m.e.Related == nil {
-		m.e.Related = &event.Related{}
+		m.e.Related = &m.allParts().related
+	}
+	if m.e.Related.IP == nil && m.parts != nil && m.e.Related == &m.parts.related {
+		m.e.Related.IP = m.parts.relatedIP[:0]
 	}
 	if !slices.Contains(m.e.Related.IP, ip) {
 		m.e.Related.IP = append(m.e.Related.IP, ip)
@@ -313,7 +472,7 @@ func decodeInt(s string) (int64, error) {
 
 func (m *mapper) process() *event.Process {
 	if m.e.Process == nil {
-		m.e.Process = &event.Process{}
+		m.e.Process = &m.allParts().process
 	}
 	return m.e.Process
 }

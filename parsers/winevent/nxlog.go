@@ -60,9 +60,9 @@ func (p *NXLogParser) Parse(raw []byte, _ parsers.Meta, e *event.Event) error {
 	}
 	if e.Fields == nil && len(x.fields) > 0 {
 		// Room for the extras too, so that adding them does not grow the map.
-		e.Fields = make(map[string]any, 24+len(rec.EventData)+len(x.fields))
+		e.Fields = make(map[string]any, fieldsHint(&rec)+len(x.fields))
 	}
-	if err := ToECS(rec, e); err != nil {
+	if err := toECS(&rec, e, &x.box); err != nil {
 		return withFormat("nxlog", err)
 	}
 	if err := x.apply(e); err != nil {

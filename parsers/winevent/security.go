@@ -35,32 +35,32 @@ func ids(list ...uint32) map[uint32]bool {
 // security does the work of Winlogbeat's Security module pipeline, step by
 // step in its order, since later steps overwrite earlier ones.
 func (m *mapper) security() {
-	id, d, e := m.rec.EventID, m.data, m.e
+	id, d, e := m.rec.EventID, &m.data, m.e
 	e.Event.Module = "security"
 	if c, ok := securityActions[id]; ok {
 		e.Event.Category = c.category
 		e.Event.Type = c.typ
 		e.Event.Action = c.action
 	}
-	if t, ok := logonTypes[d["LogonType"]]; ok {
-		m.e.Fields["winlog.logon.type"] = t
+	if t, ok := logonTypes[d.val(dLogonType)]; ok {
+		m.e.Fields["winlog.logon.type"] = m.box.str(t)
 	}
 	m.accountControl()
 	m.kerberos()
-	if v, ok := d["ServiceName"]; ok {
+	if v, ok := d.get(dServiceName); ok {
 		m.set("service.name", v)
 	}
-	if v, ok := d["FailureReason"]; ok {
+	if v, ok := d.get(dFailureReason); ok {
 		if r, ok := failureReasons[strings.TrimPrefix(v, "%%")]; ok {
-			m.e.Fields["winlog.logon.failure.reason"] = r
+			m.e.Fields["winlog.logon.failure.reason"] = m.box.str(r)
 		}
 	}
 	if id == 4625 || id == 4776 {
-		if s, ok := ntStatus[strings.ToLower(d["Status"])]; ok {
-			m.e.Fields["winlog.logon.failure.status"] = s
+		if s, ok := ntStatus[strings.ToLower(d.val(dStatus))]; ok {
+			m.e.Fields["winlog.logon.failure.status"] = m.box.str(s)
 		}
-		if s, ok := ntStatus[strings.ToLower(d["SubStatus"])]; ok {
-			m.e.Fields["winlog.logon.failure.sub_status"] = s
+		if s, ok := ntStatus[strings.ToLower(d.val(dSubStatus))]; ok {
+			m.e.Fields["winlog.logon.failure.sub_status"] = m.box.str(s)
 		}
 	}
 	if id == 4778 || id == 4779 {
@@ -70,36 +70,36 @@ func (m *mapper) security() {
 		m.targetUser()
 	}
 	if id == 4634 || id == 4647 {
-		m.set("winlog.logon.id", d["TargetLogonId"])
+		m.set("winlog.logon.id", d.val(dTargetLogonId))
 	}
 	if subjectAsUser[id] {
 		m.subjectUser()
 	}
 	if targetAsTarget[id] {
-		m.targetAccount("user.target", d["TargetSid"])
+		m.targetAccount("user.target", d.val(dTargetSid))
 	}
 	if targetAsEffective[id] {
-		m.targetAccount("user.effective", d["TargetUserSid"])
+		m.targetAccount("user.effective", d.val(dTargetUserSid))
 	}
 	// Winlogbeat copies SubjectLogonId last, so it wins over TargetLogonId
 	// wherever an event has both (4624 gets the subject's logon id: use
 	// winlog.event_data.TargetLogonId to follow the new session).
-	m.set("winlog.logon.id", d["SubjectLogonId"])
+	m.set("winlog.logon.id", d.val(dSubjectLogonId))
 	if authFields[id] {
 		m.authFields()
 	}
 	if id == 4624 || id == 4648 {
-		if v, ok := d["SubjectUserName"]; ok && v != "-" {
+		if v, ok := d.get(dSubjectUserName); ok && v != "-" {
 			m.relatedUser(v)
 		}
 	}
 	if targetRelated[id] {
-		if v, ok := d["TargetUserName"]; ok && v != "-" {
+		if v, ok := d.get(dTargetUserName); ok && v != "-" {
 			m.relatedUser(v)
 		}
 	}
 	if id == 4672 {
-		if v, ok := d["PrivilegeList"]; ok {
+		if v, ok := d.get(dPrivilegeList); ok {
 			m.e.Fields["winlog.event_data.PrivilegeList"] = strings.Fields(v)
 		}
 	}
@@ -111,35 +111,35 @@ func (m *mapper) security() {
 // targetUser maps the target account to user.* (TargetUserSid or TargetSid,
 // TargetUserName without any "@realm", TargetDomainName).
 func (m *mapper) targetUser() {
-	d := m.data
-	sid, ok := d["TargetUserSid"]
+	d := &m.data
+	sid, ok := d.get(dTargetUserSid)
 	if !ok {
-		sid, ok = d["TargetSid"]
+		sid, ok = d.get(dTargetSid)
 	}
 	if ok {
 		m.user().ID = sid
 	}
-	if v, ok := d["TargetUserName"]; ok {
+	if v, ok := d.get(dTargetUserName); ok {
 		name, _, _ := strings.Cut(v, "@")
 		m.user().Name = name
 		m.relatedUser(name)
 	}
-	if v, ok := d["TargetDomainName"]; ok {
+	if v, ok := d.get(dTargetDomainName); ok {
 		m.user().Domain = v
 	}
 }
 
 // subjectUser maps the subject account to user.*.
 func (m *mapper) subjectUser() {
-	d := m.data
-	if v, ok := d["SubjectUserSid"]; ok {
+	d := &m.data
+	if v, ok := d.get(dSubjectUserSid); ok {
 		m.user().ID = v
 	}
-	if v, ok := d["SubjectUserName"]; ok {
+	if v, ok := d.get(dSubjectUserName); ok {
 		m.user().Name = v
 		m.relatedUser(v)
 	}
-	if v, ok := d["SubjectDomainName"]; ok {
+	if v, ok := d.get(dSubjectDomainName); ok {
 		m.user().Domain = v
 	}
 }
@@ -147,31 +147,31 @@ func (m *mapper) subjectUser() {
 // targetAccount maps the target account to user.target.* or user.effective.*,
 // leaving out "-".
 func (m *mapper) targetAccount(prefix, sid string) {
-	d := m.data
+	d := &m.data
 	if sid != "" && sid != "-" {
 		m.set(prefix+".id", sid)
 	}
-	if v := d["TargetUserName"]; v != "" && v != "-" {
+	if v := d.val(dTargetUserName); v != "" && v != "-" {
 		name, _, _ := strings.Cut(v, "@")
 		m.set(prefix+".name", name)
 		m.relatedUser(name)
 	}
-	if v := d["TargetDomainName"]; v != "" && v != "-" {
+	if v := d.val(dTargetDomainName); v != "" && v != "-" {
 		m.set(prefix+".domain", v)
 	}
 }
 
 // session maps the Remote Desktop session events 4778 and 4779.
 func (m *mapper) session() {
-	d := m.data
-	if v, ok := d["AccountName"]; ok {
+	d := &m.data
+	if v, ok := d.get(dAccountName); ok {
 		m.user().Name = v
 		m.relatedUser(v)
 	}
-	if v, ok := d["AccountDomain"]; ok {
+	if v, ok := d.get(dAccountDomain); ok {
 		m.user().Domain = v
 	}
-	if v, ok := d["ClientAddress"]; ok && v != "-" && v != "Unknown" {
+	if v, ok := d.get(dClientAddress); ok && v != "-" && v != "Unknown" {
 		if v == "LOCAL" {
 			v = "127.0.0.1"
 		}
@@ -179,35 +179,35 @@ func (m *mapper) session() {
 			m.source().IP = ip
 		}
 	}
-	if v, ok := d["ClientName"]; ok {
+	if v, ok := d.get(dClientName); ok {
 		m.source().Domain = v
 	}
-	m.set("winlog.logon.id", d["LogonID"])
+	m.set("winlog.logon.id", d.val(dLogonID))
 }
 
 // authFields maps the process and network fields of logon and account events.
 func (m *mapper) authFields() {
-	d := m.data
-	if v, ok := d["ProcessId"]; ok {
+	d := &m.data
+	if v, ok := d.get(dProcessId); ok {
 		if pid, err := decodeInt(v); err == nil {
 			m.process().PID = pid
 		}
 	}
-	exe, hasExe := d["ProcessName"]
+	exe, hasExe := d.get(dProcessName)
 	if hasExe {
 		m.set("process.executable", exe)
 	}
-	if v, ok := d["IpAddress"]; ok && v != "-" {
+	if v, ok := d.get(dIpAddress); ok && v != "-" {
 		if ip, ok := cleanIP(v); ok {
 			m.source().IP = ip
 		}
 	}
-	if v, ok := d["IpPort"]; ok && v != "-" {
+	if v, ok := d.get(dIpPort); ok && v != "-" {
 		if port, err := decodeInt(v); err == nil && port >= 0 && port <= 65535 {
 			m.source().Port = port
 		}
 	}
-	if v, ok := d["WorkstationName"]; ok {
+	if v, ok := d.get(dWorkstationName); ok {
 		m.source().Domain = v
 	}
 	if hasExe {
@@ -221,7 +221,7 @@ func (m *mapper) authFields() {
 
 // accountControl describes the account control flags of 4720 and 4738.
 func (m *mapper) accountControl() {
-	v, ok := m.data["NewUacValue"]
+	v, ok := m.data.get(dNewUacValue)
 	if !ok {
 		return
 	}
@@ -234,7 +234,7 @@ func (m *mapper) accountControl() {
 		return
 	}
 	m.e.Fields["winlog.event_data.NewUACList"] = names
-	if v, ok := m.data["UserAccountControl"]; ok {
+	if v, ok := m.data.get(dUserAccountControl); ok {
 		var list []string
 		for _, part := range strings.Split(v, "%%") {
 			if part = strings.TrimSpace(part); part != "" {
@@ -247,25 +247,25 @@ func (m *mapper) accountControl() {
 
 // kerberos describes ticket options, encryption type and result code.
 func (m *mapper) kerberos() {
-	d := m.data
-	if v, ok := d["TicketOptions"]; ok {
+	d := &m.data
+	if v, ok := d.get(dTicketOptions); ok {
 		if n, err := decodeInt(v); err == nil {
 			if names := bitNames(uint32(n), ticketOptionBits); len(names) > 0 {
 				m.e.Fields["winlog.event_data.TicketOptionsDescription"] = names
 			}
 		}
 	}
-	if v, ok := d["TicketEncryptionType"]; ok {
+	if v, ok := d.get(dTicketEncryptionType); ok {
 		if s, ok := ticketEncryptionTypes[strings.ToLower(v)]; ok {
-			m.e.Fields["winlog.event_data.TicketEncryptionTypeDescription"] = s
+			m.e.Fields["winlog.event_data.TicketEncryptionTypeDescription"] = m.box.str(s)
 		}
 	}
 	switch m.rec.EventID {
 	case 4768, 4769, 4770, 4771:
-		if v, ok := d["Status"]; ok {
+		if v, ok := d.get(dStatus); ok {
 			if n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(v), "0x"), 16, 32); err == nil && strings.HasPrefix(strings.ToLower(v), "0x") {
 				if s, ok := kerberosResults[n]; ok {
-					m.e.Fields["winlog.event_data.StatusDescription"] = s
+					m.e.Fields["winlog.event_data.StatusDescription"] = m.box.str(s)
 				}
 			}
 		}

@@ -110,6 +110,11 @@ func ParseSnare(b []byte, loc *time.Location) (*Record, error) {
 	if err != nil {
 		return nil, errorf("snare: submit time %q is not of the form %q", tok[snareTime], "Wed Jan 15 09:12:34 2025")
 	}
+	if y := rec.TimeCreated.UTC().Year(); y < 1 || y > 9999 {
+		// Year 0, or a year moved out of range by the zone: a JSON
+		// document (and Elasticsearch) cannot hold it.
+		return nil, errorf("snare: submit time %q is out of range", tok[snareTime])
+	}
 	rec.Level, rec.Keywords = snareEventType(tok[snareLogType])
 	if c := tok[snareCategory]; c != "None" && c != "N/A" {
 		rec.TaskText = c

@@ -2,6 +2,9 @@ package winevent
 
 import (
 	"errors"
+	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/parsers"
@@ -47,23 +50,73 @@ func (*WinlogbeatParser) Parse(raw []byte, _ parsers.Meta, e *event.Event) error
 		return withFormat("winlogbeat", err)
 	}
 	text := string(b) // a copy: raw is not retained; also event.original
-	var rec Record
-	var x extras
-	if err := decodeWinlogbeat(text, &rec, &x); err != nil {
+	st := winlogbeatStates.Get().(*winlogbeatState)
+	err = st.parse(text, e)
+	st.reset()
+	winlogbeatStates.Put(st)
+	if err != nil {
 		return err
 	}
+	e.Event.Original = text
+	return nil
+}
+
+// winlogbeatState is the working memory of one Parse: the reader, the
+// Record and the extras, with room for the event data and extras of a
+// typical event. Parse takes one from winlogbeatStates and returns it, so
+// that reading an event allocates none of it; nothing of it outlives
+// Parse (ToECS copies what it keeps).
+type winlogbeatState struct {
+	d      winlogbeatDecoder
+	r      jsonReader
+	rec    Record
+	x      extras
+	pairs  [40]Pair
+	extra  [20]extraField
+	kwords [4]string
+}
+
+var winlogbeatStates = sync.Pool{New: func() any { return new(winlogbeatState) }}
+
+// parse reads text into e, all but event.original.
+func (st *winlogbeatState) parse(text string, e *event.Event) error {
+	st.rec = Record{EventData: st.pairs[:0], KeywordsText: st.kwords[:0]}
+	st.x = extras{fields: st.extra[:0]}
+	st.r = jsonReader{text: text, b: unsafe.Slice(unsafe.StringData(text), len(text))}
+	st.d = winlogbeatDecoder{r: &st.r, rec: &st.rec, x: &st.x}
+	if err := st.d.decode(); err != nil {
+		return withFormat("winlogbeat", err)
+	}
+	rec, x := &st.rec, &st.x
 	if e.Fields == nil && len(x.fields) > 0 {
 		// Room for the extras too, so that adding them does not grow the map.
-		e.Fields = make(map[string]any, 24+len(rec.EventData)+len(x.fields))
+		e.Fields = make(map[string]any, fieldsHint(rec)+len(x.fields))
 	}
-	if err := ToECS(rec, e); err != nil {
+	if err := toECS(rec, e, &x.box); err != nil {
 		return withFormat("winlogbeat", err)
 	}
 	if err := x.apply(e); err != nil {
 		return withFormat("winlogbeat", err)
 	}
-	e.Event.Original = text
 	return nil
+}
+
+// reset clears st for its next use; it holds no references to the event
+// it read, so that the pool keeps no document alive.
+func (st *winlogbeatState) reset() {
+	clear(st.pairs[:used(st.rec.EventData, len(st.pairs))])
+	clear(st.extra[:used(st.x.fields, len(st.extra))])
+	clear(st.kwords[:used(st.rec.KeywordsText, len(st.kwords))])
+	st.d, st.r, st.rec, st.x = winlogbeatDecoder{}, jsonReader{}, Record{}, extras{}
+}
+
+// used returns how much of a buffer of n elements s, made on it, used: all
+// of it when s outgrew it.
+func used[T any](s []T, n int) int {
+	if cap(s) != n {
+		return n
+	}
+	return len(s)
 }
 
 // ParseWinlogbeat reads one Winlogbeat or Elastic Agent JSON event into a
@@ -72,7 +125,9 @@ func (*WinlogbeatParser) Parse(raw []byte, _ parsers.Meta, e *event.Event) error
 // (winlog.time_created when present, else @timestamp). Event data keeps
 // its document order. Winlogbeat does not write the Keywords bit mask, so
 // the audit bits are set from event.outcome, which Winlogbeat derived from
-// them.
+// them, or, without event.outcome, from the keyword names in
+// winlog.keywords ("Audit Success", "Audit Failure", or their Japanese
+// renderings).
 func ParseWinlogbeat(b []byte) (*Record, error) {
 	b, err := toUTF8(b)
 	if err != nil {
@@ -196,8 +251,27 @@ func (d *winlogbeatDecoder) decode() error {
 		rec.Keywords |= keywordAuditFailure
 	case "success":
 		rec.Keywords |= keywordAuditSuccess
+	case "":
+		rec.Keywords |= auditKeywords(rec.KeywordsText)
 	}
 	return nil
+}
+
+// auditKeywords returns the audit keyword bits named in winlog.keywords,
+// the names Windows renders in English and in Japanese, for documents
+// without event.outcome (Winlogbeat derives event.outcome from these bits,
+// but a pipeline may drop it).
+func auditKeywords(names []string) uint64 {
+	var bits uint64
+	for _, k := range names {
+		switch strings.TrimSpace(k) {
+		case "Audit Success", "成功の監査":
+			bits |= keywordAuditSuccess
+		case "Audit Failure", "失敗の監査":
+			bits |= keywordAuditFailure
+		}
+	}
+	return bits
 }
 
 // winlog reads one member of the winlog object.

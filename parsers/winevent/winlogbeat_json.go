@@ -2,6 +2,7 @@ package winevent
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ func (r *jsonReader) ws() {
 
 // peek returns the next byte after white space, 0 at the end.
 func (r *jsonReader) peek() byte {
+	if r.pos < len(r.text) && r.text[r.pos] > ' ' {
+		return r.text[r.pos] // no white space: the usual case in shippers' JSON
+	}
 	r.ws()
 	if r.pos >= len(r.text) {
 		return 0
@@ -252,14 +256,15 @@ var strPlain = func() (t [256]bool) {
 	return t
 }()
 
-// special8 reports whether the eight bytes of v may hold a quote, a
-// backslash or a control character (it never misses one; it may report
-// one that is not there, which costs only a slower look).
-func special8(v uint64) bool {
+// special8 marks the bytes of v (eight bytes of the document, read little
+// endian) that are a quote, a backslash or a control character, by their
+// high bits. The lowest mark is always right; marks above it may be wrong
+// (a borrow carries into the next byte), so only the lowest may be used.
+func special8(v uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q := v ^ ('"' * ones)
 	b := v ^ ('\\' * ones)
-	return ((q-ones)&^q|(b-ones)&^b|(v-0x20*ones)&^v)&highs != 0
+	return ((q-ones)&^q | (b-ones)&^b | (v-0x20*ones)&^v) & highs
 }
 
 // rawString reads a string (the reader is on its quote), unescaped when
@@ -270,16 +275,20 @@ func (r *jsonReader) rawString(unescape bool) (string, error) {
 	escaped := false
 	i := start
 	for {
-		// Most strings are short names and values: look at bytes one by
-		// one first, eight at a time only in long ones (messages).
-		for n := i + 16; i < len(text) && i < n && strPlain[text[i]]; i++ {
-		}
-		for i < len(text) && strPlain[text[i]] {
-			if i+8 <= len(text) && !special8(binary.LittleEndian.Uint64(r.b[i:])) {
-				i += 8
-				continue
+		// Eight bytes at a time up to the first special one, then the
+		// last few bytes of the document one by one.
+		for {
+			if i+8 > len(text) {
+				for i < len(text) && strPlain[text[i]] {
+					i++
+				}
+				break
 			}
-			i++
+			if m := special8(binary.LittleEndian.Uint64(r.b[i : i+8])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
 		}
 		if i >= len(text) {
 			r.pos = i
@@ -583,7 +592,8 @@ func (r *jsonReader) flatten(x *extras, prefix string, depth int) error {
 			return r.flatten(x, joinName(prefix, key), depth+1)
 		})
 	case kindArray:
-		var list []string
+		var buf [8]string
+		list := buf[:0]
 		mixed := false
 		err := r.array(prefix, func() error {
 			if r.kind() == kindString {
@@ -595,14 +605,12 @@ func (r *jsonReader) flatten(x *extras, prefix string, depth int) error {
 			return r.skip()
 		})
 		if err == nil && !mixed && len(list) > 0 {
-			x.add(prefix, list)
+			x.add(prefix, x.box.list(list))
 		}
 		return err
 	case kindString:
 		s, err := r.rawString(true)
-		if s != "" {
-			x.add(prefix, s)
-		}
+		x.addString(prefix, s)
 		return err
 	case kindNumber:
 		lit, err := r.number()
@@ -610,7 +618,7 @@ func (r *jsonReader) flatten(x *extras, prefix string, depth int) error {
 			return err
 		}
 		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
-			x.add(prefix, n)
+			x.add(prefix, x.box.int(n))
 		} else if f, err := strconv.ParseFloat(lit, 64); err == nil {
 			x.add(prefix, f)
 		}
@@ -623,32 +631,56 @@ func (r *jsonReader) flatten(x *extras, prefix string, depth int) error {
 	return r.skip()
 }
 
-// shipperNames are the names flatten meets in every Winlogbeat event
-// (add_host_metadata), kept so that joining them allocates nothing.
-var shipperNames = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range []string{"host.name", "host.hostname", "host.architecture", "host.id", "host.ip",
-		"host.mac", "host.domain", "host.os", "host.os.platform", "host.os.version", "host.os.family",
-		"host.os.name", "host.os.kernel", "host.os.build", "host.os.type"} {
-		m[n] = n
-	}
-	return m
-}()
-
-// joinName returns prefix.key.
+// joinName returns prefix.key. The names flatten meets in every Winlogbeat
+// event (add_host_metadata's) are constants, so that joining them
+// allocates nothing.
 func joinName(prefix, key string) string {
-	var buf [64]byte
-	b := append(append(append(buf[:0], prefix...), '.'), key...)
-	if s, ok := shipperNames[string(b)]; ok {
-		return s
+	switch prefix {
+	case "host":
+		switch key {
+		case "name":
+			return "host.name"
+		case "hostname":
+			return "host.hostname"
+		case "architecture":
+			return "host.architecture"
+		case "id":
+			return "host.id"
+		case "ip":
+			return "host.ip"
+		case "mac":
+			return "host.mac"
+		case "domain":
+			return "host.domain"
+		case "os":
+			return "host.os"
+		}
+	case "host.os":
+		switch key {
+		case "platform":
+			return "host.os.platform"
+		case "version":
+			return "host.os.version"
+		case "family":
+			return "host.os.family"
+		case "name":
+			return "host.os.name"
+		case "kernel":
+			return "host.os.kernel"
+		case "build":
+			return "host.os.build"
+		case "type":
+			return "host.os.type"
+		}
 	}
-	return string(b)
+	return prefix + "." + key
 }
 
 // extras are what a shipper set that a Record does not hold, applied to the
 // event after ToECS by their dotted ECS names.
 type extras struct {
 	fields []extraField
+	box    boxes // for these fields and, in Parse, the event's others
 }
 
 type extraField struct {
@@ -666,7 +698,7 @@ func (x *extras) add(name string, v any) {
 // addString adds a non-empty string.
 func (x *extras) addString(name, v string) {
 	if v != "" {
-		x.add(name, v)
+		x.add(name, x.box.str(v))
 	}
 }
 

@@ -106,3 +106,35 @@ func TestWinlogbeatNumbers(t *testing.T) {
 		require.Equal(t, uint64(0x8020000000000000), rec.Keywords, kw)
 	}
 }
+
+// TestWinlogbeatOutcomeFromKeywords checks that a document without
+// event.outcome takes the audit outcome from the keyword names in
+// winlog.keywords, English or Japanese, and that event.outcome, when
+// present, wins over them.
+func TestWinlogbeatOutcomeFromKeywords(t *testing.T) {
+	for _, c := range []struct {
+		name, event, keywords, want string
+		bits                        uint64
+	}{
+		{"success", ``, `["Audit Success"]`, "success", 0x20000000000000},
+		{"failure", ``, `["Audit Failure"]`, "failure", 0x10000000000000},
+		{"japanese success", ``, `["成功の監査"]`, "success", 0x20000000000000},
+		{"japanese failure", ``, `["失敗の監査"]`, "failure", 0x10000000000000},
+		{"other keywords", ``, `["Classic"]`, "", 0},
+		{"no keywords", ``, `null`, "", 0},
+		{"event.outcome wins", `"event":{"outcome":"success"},`, `["Audit Failure"]`, "success", 0x20000000000000},
+		{"event.outcome wins, japanese", `"event":{"outcome":"failure"},`, `["成功の監査"]`, "failure", 0x10000000000000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := []byte(`{"@timestamp":"2025-01-15T00:12:34.567Z",` + c.event +
+				`"winlog":{"channel":"Security","provider_name":"Microsoft-Windows-Security-Auditing","event_id":"4625","keywords":` + c.keywords + `}}`)
+			rec, err := winevent.ParseWinlogbeat(raw)
+			require.NoError(t, err)
+			require.Equal(t, c.bits, rec.Keywords)
+
+			var e event.Event
+			require.NoError(t, winevent.NewWinlogbeatParser().Parse(raw, kafkaMeta, &e))
+			require.Equal(t, c.want, e.Event.Outcome)
+		})
+	}
+}
