@@ -21,9 +21,9 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/syslog"
-	"github.com/mamori-soc/mamori/internal/testpki"
 	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/internal/metrictest"
+	"github.com/mamori-soc/mamori/internal/testpki"
 )
 
 func header(t *testing.T, r bus.Record, key string) string {
