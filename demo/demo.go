@@ -2,7 +2,10 @@
 // hosts (Linux servers, a firewall, switches, a VPN gateway) and sends it to
 // Mamori's own listeners over the network, the way real devices would: sshd
 // logons and failures, sudo, cron, kernel messages, interface flaps, Japanese
-// application messages and, now and then, a burst of failed logins.
+// application messages and, now and then, a burst of failed logins; and
+// Windows Security events from office desktops and servers as Winlogbeat
+// ships them (logons, logoffs, mistyped passwords, RDP sessions, lockouts),
+// posted to the HTTPS edge.
 package demo
 
 import (

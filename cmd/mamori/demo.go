@@ -36,7 +36,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	token := newToken()
+	token, ingestToken := newToken(), newToken()
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return err
+	}
+	certFile, keyFile, roots, err := demo.SelfSigned(abs)
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
 	cfgPath := filepath.Join(abs, "mamori.yaml")
 	cfgText := fmt.Sprintf(`# Written by mamori demo.
 data_dir: %s
@@ -46,13 +53,14 @@ ingest:
     listeners:
       - {name: syslog-udp, protocol: udp, address: "127.0.0.1:0"}
       - {name: syslog-tcp, protocol: tcp, address: "127.0.0.1:0"}
+  http:
+    address: "127.0.0.1:0"
+    tls: {cert_file: %s, key_file: %s}
+    tokens: [{name: demo-winlogbeat, sha256: %s}]
 api:
   listen: %q
   tokens: [{name: demo, role: admin, sha256: %s}]
-`, filepath.Join(abs, "data"), *apiAddr, api.HashToken(token))
-	if err := os.MkdirAll(abs, 0o750); err != nil {
-		return err
-	}
+`, filepath.Join(abs, "data"), certFile, keyFile, api.HashToken(ingestToken), *apiAddr, api.HashToken(token))
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return err
 	}
@@ -84,6 +92,7 @@ api:
   data and config  %s
   syslog           udp %s, tcp %s
                    send your own: logger -n 127.0.0.1 -P %s -d 'こんにちは from logger'
+  Windows events   https://%s/ingest/v1/winlogbeat (Winlogbeat JSON from simulated desktops)
   JSON API         http://%s/api/v1/events/search?q=process.name:sshd
                    header: Authorization: Bearer %s
   metrics          http://%s/metrics
@@ -92,9 +101,12 @@ Search from another terminal:
   %s search -c %s 'process.name:sshd and message:"failed password"' --from now-15m
   %s search -c %s 'message:"バックアップ"'
   %s search -c %s 'source.ip:203.0.113.0/24 or log.syslog.severity.code <= 3'
+  %s search -c %s 'event.code:4625 and winlog.logon.type:Interactive'
+  %s sessions -c %s 'user.name:tanaka' --from now-1h --to now
+  %s sessions -c %s 'host.name:fs01' --from now-1h --to now
 
-`, abs, a.Addrs["syslog-udp"], a.Addrs["syslog-tcp"], port(a.Addrs["syslog-udp"]), a.Addrs["api"], token, a.Addrs["api"],
-		self, cfgPath, self, cfgPath, self, cfgPath)
+`, abs, a.Addrs["syslog-udp"], a.Addrs["syslog-tcp"], port(a.Addrs["syslog-udp"]), a.Addrs["http"], a.Addrs["api"], token, a.Addrs["api"],
+		self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath)
 
 	gen := demo.NewGenerator(uint64(time.Now().UnixNano()), cfg.Location())
 	sent := make(chan int, 1)
@@ -105,13 +117,21 @@ Search from another terminal:
 		}
 		sent <- n
 	}()
+	winSent := make(chan int, 1)
+	go func() {
+		n, err := demo.SendWindows(ctx, demo.NewWindowsGenerator(uint64(time.Now().UnixNano())), "https://"+a.Addrs["http"], ingestToken, roots)
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "demo Windows events stopped: %v\n", err)
+		}
+		winSent <- n
+	}()
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-runErr:
-			n := <-sent
-			fmt.Fprintf(stdout, "\nStopped after sending %d messages. The data stays in %s.\n", n, abs)
+			n, w := <-sent, <-winSent
+			fmt.Fprintf(stdout, "\nStopped after sending %d syslog messages and %d Windows events. The data stays in %s.\n", n, w, abs)
 			return err
 		case <-tick.C:
 			n, err := a.Store().Count(ctx, store.Query{Collection: store.Events})

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/unicode"
 
+	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/internal/testpki"
 )
 
@@ -40,21 +41,21 @@ func newWindowsStory(t *testing.T) windowsStory {
 	s := windowsStory{t0: t0}
 	const pc = "PC-SOUMU-01.city.example.lg.jp"
 	s.winlogbeat = [][]byte{
-		winlogbeatEvent(t, t0.Add(-time.Minute), pc, 4625, 9101, "Logon", "Audit Failure", map[string]string{
+		demo.WinlogbeatEvent(t0.Add(-time.Minute), pc, 4625, 9101, "Logon", "failure", map[string]string{
 			"SubjectUserSid": "S-1-5-18", "SubjectUserName": "PC-SOUMU-01$", "SubjectDomainName": "CITY", "SubjectLogonId": "0x3e7",
 			"TargetUserSid": "S-1-0-0", "TargetUserName": "tanaka", "TargetDomainName": "CITY",
 			"Status": "0xc000006d", "FailureReason": "%%2313", "SubStatus": "0xc000006a", "LogonType": "2",
 			"LogonProcessName": "User32 ", "AuthenticationPackageName": "Negotiate", "WorkstationName": "PC-SOUMU-01",
 			"IpAddress": "127.0.0.1", "IpPort": "0",
 		}),
-		winlogbeatEvent(t, t0, pc, 4624, 9102, "Logon", "Audit Success", map[string]string{
+		demo.WinlogbeatEvent(t0, pc, 4624, 9102, "Logon", "success", map[string]string{
 			"SubjectUserSid": "S-1-5-18", "SubjectUserName": "PC-SOUMU-01$", "SubjectDomainName": "CITY", "SubjectLogonId": "0x3e7",
 			"TargetUserSid": "S-1-5-21-3623811015-3361044348-30300820-1101", "TargetUserName": "tanaka", "TargetDomainName": "CITY",
 			"TargetLogonId": "0x5a1f01", "LogonType": "2", "LogonProcessName": "User32 ", "AuthenticationPackageName": "Negotiate",
 			"WorkstationName": "PC-SOUMU-01", "IpAddress": "127.0.0.1", "IpPort": "0", "TargetLinkedLogonId": "0x0",
 			"ElevatedToken": "%%1843",
 		}),
-		winlogbeatEvent(t, t0.Add(20*time.Minute), pc, 4634, 9150, "Logoff", "Audit Success", map[string]string{
+		demo.WinlogbeatEvent(t0.Add(20*time.Minute), pc, 4634, 9150, "Logoff", "success", map[string]string{
 			"TargetUserSid": "S-1-5-21-3623811015-3361044348-30300820-1101", "TargetUserName": "tanaka", "TargetDomainName": "CITY",
 			"TargetLogonId": "0x5a1f01", "LogonType": "2",
 		}),
@@ -71,35 +72,6 @@ func newWindowsStory(t *testing.T) windowsStory {
 	require.NoError(t, err)
 	s.eventXML = body
 	return s
-}
-
-// winlogbeatEvent is what Winlogbeat 8 writes to Kafka for one Security
-// event: its own fields, and the raw EventData, without the Security
-// module's enrichment (that runs in an Elasticsearch ingest pipeline, which
-// the Kafka path skips).
-func winlogbeatEvent(t *testing.T, at time.Time, computer string, id int, record int, task, keyword string, data map[string]string) []byte {
-	t.Helper()
-	short := strings.ToLower(strings.SplitN(computer, ".", 2)[0])
-	doc := map[string]any{
-		"@timestamp": at.Format("2006-01-02T15:04:05.000Z"),
-		"@metadata":  map[string]any{"beat": "winlogbeat", "type": "_doc", "version": "8.15.3"},
-		"agent":      map[string]any{"type": "winlogbeat", "version": "8.15.3", "name": short, "id": "5b1c0e3a-6f62-4b5e-9a5c-0d2b8f1e7a10"},
-		"ecs":        map[string]any{"version": "8.0.0"},
-		"host":       map[string]any{"name": short, "hostname": short},
-		"event": map[string]any{"code": fmt.Sprint(id), "provider": "Microsoft-Windows-Security-Auditing", "kind": "event", "created": at.Add(2 * time.Second).Format(time.RFC3339Nano), "action": task,
-			"outcome": map[string]string{"Audit Success": "success", "Audit Failure": "failure"}[keyword]},
-		"log": map[string]any{"level": "information"},
-		"winlog": map[string]any{
-			"channel": "Security", "computer_name": computer, "event_id": fmt.Sprint(id), "record_id": fmt.Sprint(record),
-			"provider_name": "Microsoft-Windows-Security-Auditing", "provider_guid": "{54849625-5478-4994-a5ba-3e3b0328c30d}",
-			"task": task, "opcode": "Info", "keywords": []string{keyword}, "api": "wineventlog",
-			"process":    map[string]any{"pid": 684, "thread": map[string]any{"id": 2212}},
-			"event_data": data,
-		},
-	}
-	b, err := json.Marshal(doc)
-	require.NoError(t, err)
-	return b
 }
 
 // eventXML renders one Security event as wevtutil qe /f:xml prints it.
