@@ -234,6 +234,7 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 	}, a.bus, a.log.With("stage", "parse"), pm)
 	ph.ReadForeign(foreign)
 	ph.WithEnricher(a.enricher)
+	ph.WithIdentity(winevent.Identity)
 	parse := stage.New(stage.Config{
 		Name: "parse", Topics: parseTopics,
 		Workers: a.cfg.Stages.Parse.Workers, BatchSize: a.cfg.Stages.Parse.BatchSize,

@@ -27,13 +27,14 @@ const HeaderID = "mamori.id"
 
 // Parse is the parse stage's handler.
 type Parse struct {
-	parsers map[string]parsers.Parser
-	topics  map[string]string // foreign topic -> format
-	pub     bus.Producer
-	log     *slog.Logger
-	now     func() time.Time
-	m       *Metrics
-	enrich  Enricher
+	parsers  map[string]parsers.Parser
+	identify func(*event.Event) ([]byte, bool)
+	topics   map[string]string // foreign topic -> format
+	pub      bus.Producer
+	log      *slog.Logger
+	now      func() time.Time
+	m        *Metrics
+	enrich   Enricher
 }
 
 var _ stage.Handler = (*Parse)(nil)
@@ -53,6 +54,17 @@ func NewParse(byFormat map[string]parsers.Parser, pub bus.Producer, log *slog.Lo
 // format, and the record's own time stands for the receive time. It must be
 // called before the stage starts.
 func (p *Parse) ReadForeign(topics map[string]string) { p.topics = topics }
+
+// WithIdentity makes events that carry their own identity (a Windows
+// event's computer, channel and record number) take their id from it
+// instead of from how and when their raw record arrived, so the same event
+// received twice, by any path, is stored once. identify returns the key,
+// or false for events without one. It must be called before the stage
+// starts.
+func (p *Parse) WithIdentity(identify func(*event.Event) ([]byte, bool)) *Parse {
+	p.identify = identify
+	return p
+}
 
 // Enricher adds context to an event the parse stage has just parsed (the
 // directory's full name, department and privileged groups of user.*).
@@ -124,6 +136,11 @@ func (p *Parse) parse(rec *bus.Record, now time.Time, e *event.Event) error {
 		return err
 	}
 	e.Event.ID = event.ID(src, rec.Value)
+	if p.identify != nil {
+		if key, ok := p.identify(e); ok {
+			e.Event.ID = event.ID(event.Source{Receiver: "identity"}, key)
+		}
+	}
 	e.Event.Created, e.Event.Ingested = &meta.Received, &now
 	if e.Timestamp.IsZero() {
 		e.Timestamp = meta.Received

@@ -178,3 +178,27 @@ func TestParseForeignTopic(t *testing.T) {
 	require.Contains(t, msg(0), "has no mamori.received header", "a topic nobody configured is not guessed")
 	require.Contains(t, msg(1), "has no time")
 }
+
+// With an identity function, an event that carries its own identity gets
+// the same id however its raw record arrived; others keep theirs.
+func TestParseIdentity(t *testing.T) {
+	pub := &fakebus.Producer{}
+	h := newParse(t, pub, prometheus.NewRegistry())
+	h.WithIdentity(func(e *event.Event) ([]byte, bool) {
+		if e.Host != nil && e.Host.Hostname == "dc01" {
+			return []byte("dc01/42"), true
+		}
+		return nil, false
+	})
+	first := raw(t, "<13>Nov 26 14:04:03 dc01 app: record 42", 0)
+	again := raw(t, "<13>Nov 26 14:04:03 dc01 app: record 42 (resent)", 0)
+	other := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0)
+	otherAgain := raw(t, "<13>Nov 26 14:04:03 web03 app: same", 0)
+	require.NoError(t, h.Handle(context.Background(), []bus.Record{first, again, other, otherAgain}))
+	ev := pub.Topic(bus.TopicEvents)
+	require.Len(t, ev, 4)
+	id := func(i int) string { s, _ := ev[i].Header(pipeline.HeaderID); return s }
+	require.Equal(t, id(0), id(1), "one identity, one id")
+	require.NotEqual(t, id(2), id(3), "no identity: the receive time still tells two sends apart")
+	require.NotEqual(t, id(0), id(2))
+}

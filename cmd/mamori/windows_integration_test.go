@@ -214,7 +214,12 @@ api:
 	s := newWindowsStory(t)
 	postIngest(t, m.addr(t, "http"), pki, ingestToken, "winlogbeat", bytes.Join(s.winlogbeat, []byte("\n")), len(s.winlogbeat))
 	postIngest(t, m.addr(t, "http"), pki, ingestToken, "eventxml", s.eventXML, 1)
+	// A sender that retries (it never saw the answer) posts the batch again:
+	// the events carry their own identity, so they are stored once.
+	postIngest(t, m.addr(t, "http"), pki, ingestToken, "eventxml", s.eventXML, 1)
 	checkWindowsStory(t, bin, cfgPath, m.addr(t, "api"), apiToken, s)
+	waitFor(t, bin, cfgPath, `event.code:4634`, 1)
+	require.Len(t, waitFor(t, bin, cfgPath, `event.code:4624`, 2), 2, "the re-posted logon is one event")
 	m.stop(t)
 }
 

@@ -74,11 +74,19 @@ func TestFormatsAgree(t *testing.T) {
 		t.Run(c, func(t *testing.T) {
 			var ref map[string]any
 			var refTime time.Time
+			var refKey []byte
 			for _, f := range formats {
 				raw, err := os.ReadFile(filepath.Join("testdata", f.root, c, f.input))
 				require.NoError(t, err, f.root)
 				var e event.Event
 				require.NoError(t, f.p.Parse(raw, kafkaMeta, &e), f.root)
+				// One event, one identity, whichever way it travelled.
+				key, ok := winevent.Identity(&e)
+				require.True(t, ok, f.root)
+				if refKey == nil {
+					refKey = key
+				}
+				require.Equal(t, string(refKey), string(key), "%s: identity differs from eventxml", f.root)
 				got := flatECS(t, &e)
 				for k := range got {
 					if formatSpecific(k) {
