@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -188,6 +189,42 @@ func checkWindowsStory(t *testing.T, bin, cfgPath, apiAddr, apiToken string, s w
 	require.Equal(t, "logoff", get(body.Sessions[0], "end_reason"))
 }
 
+// sendWindowsOverSyslog sends a Snare record (RFC 3164, tab-separated, the
+// rendered message only) and an NXLog JSON record (RFC 5424) to the syslog
+// listener, and requires both searchable as Windows events with the
+// EventData recovered.
+func sendWindowsOverSyslog(t *testing.T, bin, cfgPath, udp string) {
+	t.Helper()
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	now := time.Now().In(tokyo)
+	snare := fmt.Sprintf("<13>%s DC01 MSWinEventLog\t1\tSecurity\t12501\t%s\t4625\tMicrosoft-Windows-Security-Auditing\tN/A\tN/A\tFailure Audit\tFS01.city.example.lg.jp\tLogon\t\t"+
+		"An account failed to log on.    Subject:   Security ID:  S-1-0-0   Account Name:  -   Account Domain:  -   Logon ID:  0x0    Logon Type:   3    "+
+		"Account For Which Logon Failed:   Security ID:  S-1-0-0   Account Name:  鈴木   Account Domain:  CITY    "+
+		"Failure Information:   Failure Reason:  Unknown user name or bad password.   Status:   0xC000006D   Sub Status:  0xC000006A    "+
+		"Network Information:   Workstation Name: PC-ZAIMU-01   Source Network Address: 10.9.9.9   Source Port:  0  \t12501",
+		now.Format(time.Stamp), now.Format("Mon Jan _2 15:04:05 2006"))
+	nxlog := fmt.Sprintf(`<14>1 %s FS02.city.example.lg.jp Microsoft-Windows-Security-Auditing 684 - - {"EventTime":"%s","Hostname":"FS02.city.example.lg.jp","Keywords":-9214364837600034816,"EventType":"AUDIT_SUCCESS","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","Channel":"Security","RecordNumber":777,"TargetUserSid":"S-1-5-21-1-2-3-1500","TargetUserName":"佐藤","TargetDomainName":"CITY","TargetLogonId":"0x99aa","LogonType":"3","IpAddress":"10.9.9.8","IpPort":"50123"}`,
+		now.Format(time.RFC3339), now.Format("2006-01-02 15:04:05"))
+	c, err := net.Dial("udp", udp)
+	require.NoError(t, err)
+	for _, line := range []string{snare, nxlog} {
+		_, err = c.Write([]byte(line))
+		require.NoError(t, err)
+	}
+	require.NoError(t, c.Close())
+
+	d := waitFor(t, bin, cfgPath, `event.code:4625 and user.name:"鈴木"`, 1)[0]
+	require.Equal(t, "Network", get(d, "winlog.logon.type"))
+	require.Equal(t, "10.9.9.9", get(d, "source.ip"))
+	require.Equal(t, "failure", get(d, "event.outcome"))
+	require.NotEmpty(t, get(d, "log.syslog.priority"), "the syslog header facts stay")
+	d = waitFor(t, bin, cfgPath, `event.code:4624 and user.name:"佐藤"`, 1)[0]
+	require.Equal(t, "Network", get(d, "winlog.logon.type"))
+	require.Equal(t, "10.9.9.8", get(d, "source.ip"))
+	require.Equal(t, "FS02.city.example.lg.jp", get(d, "winlog.computer_name"))
+}
+
 // TestIntegrationWindows runs the story through the embedded default: both
 // formats posted to the HTTPS edge.
 func TestIntegrationWindows(t *testing.T) {
@@ -218,8 +255,9 @@ api:
 	// the events carry their own identity, so they are stored once.
 	postIngest(t, m.addr(t, "http"), pki, ingestToken, "eventxml", s.eventXML, 1)
 	checkWindowsStory(t, bin, cfgPath, m.addr(t, "api"), apiToken, s)
+	sendWindowsOverSyslog(t, bin, cfgPath, m.addr(t, "udp"))
 	waitFor(t, bin, cfgPath, `event.code:4634`, 1)
-	require.Len(t, waitFor(t, bin, cfgPath, `event.code:4624`, 2), 2, "the re-posted logon is one event")
+	require.Len(t, waitFor(t, bin, cfgPath, `event.code:4624 and user.name:"田中"`, 1), 1, "the re-posted logon is one event")
 	m.stop(t)
 }
 
