@@ -1,0 +1,358 @@
+package detections
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/kql"
+)
+
+// Config holds the engine-wide settings.
+type Config struct {
+	// Exceptions are KQL queries: an event matching any of them never
+	// alerts, for any rule.
+	Exceptions []string
+	// Location resolves dates without a zone in exception queries (default
+	// UTC). Relative dates ("now-1d") are resolved once, at load.
+	Location *time.Location
+	// AllowedLateness is how far behind the latest event time an event may
+	// be and still update its open alert (default one hour). Alerts whose
+	// window ended earlier than that are forgotten.
+	AllowedLateness time.Duration
+	// MaxOpenAlerts bounds the alerts kept for deduplication (default
+	// 100,000); beyond it the oldest windows are forgotten first.
+	MaxOpenAlerts int
+	// MaxEventIDs caps the triggering event ids kept in one alert
+	// (default 100).
+	MaxEventIDs int
+}
+
+func (c *Config) defaults() {
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.AllowedLateness <= 0 {
+		c.AllowedLateness = time.Hour
+	}
+	if c.MaxOpenAlerts <= 0 {
+		c.MaxOpenAlerts = 100_000
+	}
+	if c.MaxEventIDs <= 0 {
+		c.MaxEventIDs = 100
+	}
+}
+
+// Engine holds compiled rules and hands each event to the rules that can
+// match it. Evaluate is safe for concurrent use by stateless rules; the
+// stateful part (Observer detectors) is guarded by a mutex.
+type Engine struct {
+	cfg    Config
+	rules  []*compiled
+	global []kql.Matcher
+
+	// fields are the indexed fields, sorted; each maps the canonical text
+	// of a value to the rules indexed under it.
+	fields []indexField
+	// always are the rules without prerequisites.
+	always []int32
+
+	observing sync.Mutex // serialises Observer calls
+	observers []int32
+
+	scratch sync.Pool
+}
+
+type indexField struct {
+	name   string
+	str    func(*event.Event) string // direct reader of a typed string field, or nil
+	values map[string][]int32
+}
+
+// stringFields read common typed string fields without boxing them in an
+// interface (event.Get allocates for typed strings).
+var stringFields = map[string]func(*event.Event) string{
+	"event.code":     func(e *event.Event) string { return e.Event.Code },
+	"event.action":   func(e *event.Event) string { return e.Event.Action },
+	"event.dataset":  func(e *event.Event) string { return e.Event.Dataset },
+	"event.module":   func(e *event.Event) string { return e.Event.Module },
+	"event.provider": func(e *event.Event) string { return e.Event.Provider },
+	"event.outcome":  func(e *event.Event) string { return e.Event.Outcome },
+	"event.kind":     func(e *event.Event) string { return e.Event.Kind },
+}
+
+// compiled is a rule ready to run.
+type compiled struct {
+	rule       *Rule
+	exceptions []kql.Matcher
+	// rest are the prerequisites the index did not check.
+	rest     []Prerequisite
+	observer Observer
+}
+
+// scratch is per-call working memory, reused through a pool.
+type scratch struct {
+	seen []uint32 // per rule: generation that last queued it
+	gen  uint32
+	cand []int32
+	num  [32]byte
+}
+
+// New validates and compiles the rules (copies: the caller's rules are not
+// changed) and the global exceptions, and builds the dispatch index. Every
+// invalid rule is reported, joined in one error that wraps ErrInvalidRule.
+func New(rules []*Rule, cfg Config) (*Engine, error) {
+	cfg.defaults()
+	now := time.Now()
+	en := &Engine{cfg: cfg}
+	var errs []error
+	for i, q := range cfg.Exceptions {
+		m, err := compileKQL(q, cfg.Location, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("detections: global exception %d: %w", i+1, err))
+			continue
+		}
+		en.global = append(en.global, m)
+	}
+	ids := make(map[string]bool, len(rules))
+	for _, src := range rules {
+		r := *src
+		if err := r.normalise(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ids[r.ID] {
+			errs = append(errs, fmt.Errorf("%w %s: duplicate id", ErrInvalidRule, r.label()))
+			continue
+		}
+		ids[r.ID] = true
+		c := &compiled{rule: &r}
+		for i, q := range r.Exceptions {
+			m, err := compileKQL(q, cfg.Location, now)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%w %s: exception %d: %w", ErrInvalidRule, r.label(), i+1, err))
+				continue
+			}
+			c.exceptions = append(c.exceptions, m)
+		}
+		c.observer, _ = r.Detector.(Observer)
+		en.rules = append(en.rules, c)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	en.index()
+	en.scratch.New = func() any { return &scratch{seen: make([]uint32, len(en.rules))} }
+	return en, nil
+}
+
+func compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error) {
+	n, err := kql.Parse(q)
+	if err != nil {
+		return nil, err
+	}
+	c, err := kql.Plan(n, kql.Options{Location: loc, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	return kql.Compile(c), nil
+}
+
+// index files each rule under one of its prerequisites: the one with the
+// fewest values (the most selective, as far as the engine can tell), the
+// first declared on a tie.
+func (en *Engine) index() {
+	byName := map[string]*indexField{}
+	for i, c := range en.rules {
+		if c.observer != nil {
+			en.observers = append(en.observers, int32(i))
+		}
+		pre := c.rule.Prerequisites
+		if len(pre) == 0 {
+			en.always = append(en.always, int32(i))
+			continue
+		}
+		best := 0
+		for j := range pre {
+			if len(pre[j].Values) < len(pre[best].Values) {
+				best = j
+			}
+		}
+		c.rest = slices.Concat(pre[:best], pre[best+1:])
+		f := byName[pre[best].Field]
+		if f == nil {
+			f = &indexField{name: pre[best].Field, str: stringFields[pre[best].Field], values: map[string][]int32{}}
+			byName[f.name] = f
+		}
+		for _, v := range pre[best].Values {
+			if l := f.values[v]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				f.values[v] = append(l, int32(i))
+			}
+		}
+	}
+	for _, f := range byName {
+		en.fields = append(en.fields, *f)
+	}
+	slices.SortFunc(en.fields, func(a, b indexField) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Rules returns the engine's rules, with their defaults applied, in load
+// order. They must not be modified.
+func (en *Engine) Rules() []*Rule {
+	out := make([]*Rule, len(en.rules))
+	for i, c := range en.rules {
+		out[i] = c.rule
+	}
+	return out
+}
+
+// Evaluate runs the event through the rules that can match it and calls
+// emit for every hit, in a deterministic order. An event matching a global
+// exception reaches no rule. emit must not keep h.Event beyond the call
+// unless the caller keeps the event alive and unchanged.
+func (en *Engine) Evaluate(e *event.Event, emit func(r *Rule, h Hit)) {
+	for _, m := range en.global {
+		if m.Match(e) {
+			return
+		}
+	}
+	s := en.scratch.Get().(*scratch)
+	s.gen++
+	if s.gen == 0 { // wrapped: forget every mark
+		clear(s.seen)
+		s.gen = 1
+	}
+	s.cand = s.cand[:0]
+	for fi := range en.fields {
+		f := &en.fields[fi]
+		if f.str != nil {
+			for _, ri := range f.values[f.str(e)] {
+				if s.seen[ri] != s.gen {
+					s.seen[ri] = s.gen
+					s.cand = append(s.cand, ri)
+				}
+			}
+			continue
+		}
+		v, ok := e.Get(f.name)
+		if !ok {
+			continue
+		}
+		forEachText(v, &s.num, func(text string) {
+			for _, ri := range f.values[text] {
+				if s.seen[ri] != s.gen {
+					s.seen[ri] = s.gen
+					s.cand = append(s.cand, ri)
+				}
+			}
+		})
+	}
+	s.cand = append(s.cand, en.always...)
+	for _, ri := range s.cand {
+		en.run(en.rules[ri], e, s, emit)
+	}
+	en.scratch.Put(s)
+}
+
+// run checks one candidate rule against the event.
+func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, Hit)) {
+	for _, p := range c.rest {
+		if !satisfies(e, p, &s.num) {
+			return
+		}
+	}
+	if !c.rule.Detector.Match(e) {
+		return
+	}
+	for _, m := range c.exceptions {
+		if m.Match(e) {
+			return
+		}
+	}
+	if c.observer == nil {
+		emit(c.rule, Hit{Event: e})
+		return
+	}
+	en.observing.Lock()
+	hits := c.observer.Observe(e)
+	en.observing.Unlock()
+	for _, h := range hits {
+		emit(c.rule, h)
+	}
+}
+
+// Advance gives every stateful rule the watermark and calls emit for the
+// hits that closing windows produce.
+func (en *Engine) Advance(watermark time.Time, emit func(r *Rule, h Hit)) {
+	en.observing.Lock()
+	defer en.observing.Unlock()
+	for _, ri := range en.observers {
+		c := en.rules[ri]
+		for _, h := range c.observer.Advance(watermark) {
+			emit(c.rule, h)
+		}
+	}
+}
+
+// satisfies reports whether the event meets a prerequisite.
+func satisfies(e *event.Event, p Prerequisite, buf *[32]byte) bool {
+	if str := stringFields[p.Field]; str != nil {
+		return slices.Contains(p.Values, str(e))
+	}
+	v, ok := e.Get(p.Field)
+	if !ok {
+		return false
+	}
+	found := false
+	forEachText(v, buf, func(text string) {
+		if !found && slices.Contains(p.Values, text) {
+			found = true
+		}
+	})
+	return found
+}
+
+// forEachText calls fn with the canonical text of the value, or of each
+// element of an array. Numbers are formatted into buf, so fn must not keep
+// the string.
+func forEachText(v any, buf *[32]byte, fn func(string)) {
+	switch x := v.(type) {
+	case string:
+		fn(x)
+	case []string:
+		for _, s := range x {
+			fn(s)
+		}
+	case int64:
+		fn(bytesString(strconv.AppendInt(buf[:0], x, 10)))
+	case int:
+		fn(bytesString(strconv.AppendInt(buf[:0], int64(x), 10)))
+	case float64:
+		fn(bytesString(strconv.AppendFloat(buf[:0], x, 'f', -1, 64)))
+	case bool:
+		fn(strconv.FormatBool(x))
+	case []any:
+		for _, el := range x {
+			if _, nested := el.([]any); !nested {
+				forEachText(el, buf, fn)
+			}
+		}
+	}
+}
+
+// bytesString views b as a string without copying; the string is valid only
+// while b is unchanged.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
