@@ -29,23 +29,23 @@ type Matcher interface {
 func Compile(c Cond) Matcher {
 	switch c := c.(type) {
 	case nil, *Everything:
-		return constant(true)
+		return ConstMatch(true)
 	case *Nothing:
-		return constant(false)
+		return ConstMatch(false)
 	case *AllOf:
-		m := make(allOf, len(c.Conds))
+		m := make(AllMatch, len(c.Conds))
 		for i, sub := range c.Conds {
 			m[i] = Compile(sub)
 		}
 		return m
 	case *AnyOf:
-		m := make(anyOf, len(c.Conds))
+		m := make(AnyMatch, len(c.Conds))
 		for i, sub := range c.Conds {
 			m[i] = Compile(sub)
 		}
 		return m
 	case *Negate:
-		return negate{Compile(c.Cond)}
+		return NotMatch{Compile(c.Cond)}
 	case *Present:
 		return &fieldMatcher{fields: []string{c.Field}, test: present{}}
 	case *Equals:
@@ -67,16 +67,20 @@ func Compile(c Cond) Matcher {
 			return &fieldMatcher{fields: []string{c.Field}, test: t}
 		}
 	}
-	return constant(false)
+	return ConstMatch(false)
 }
 
-type constant bool
+// ConstMatch matches every event (true) or none (false).
+type ConstMatch bool
 
-func (m constant) Match(*event.Event) bool { return bool(m) }
+// Match implements Matcher.
+func (m ConstMatch) Match(*event.Event) bool { return bool(m) }
 
-type allOf []Matcher
+// AllMatch matches when every one of its matchers does (true when empty).
+type AllMatch []Matcher
 
-func (m allOf) Match(e *event.Event) bool {
+// Match implements Matcher.
+func (m AllMatch) Match(e *event.Event) bool {
 	for _, sub := range m {
 		if !sub.Match(e) {
 			return false
@@ -85,9 +89,11 @@ func (m allOf) Match(e *event.Event) bool {
 	return true
 }
 
-type anyOf []Matcher
+// AnyMatch matches when one of its matchers does (false when empty).
+type AnyMatch []Matcher
 
-func (m anyOf) Match(e *event.Event) bool {
+// Match implements Matcher.
+func (m AnyMatch) Match(e *event.Event) bool {
 	for _, sub := range m {
 		if sub.Match(e) {
 			return true
@@ -96,9 +102,11 @@ func (m anyOf) Match(e *event.Event) bool {
 	return false
 }
 
-type negate struct{ m Matcher }
+// NotMatch matches when M does not.
+type NotMatch struct{ M Matcher }
 
-func (m negate) Match(e *event.Event) bool { return !m.m.Match(e) }
+// Match implements Matcher.
+func (m NotMatch) Match(e *event.Event) bool { return !m.M.Match(e) }
 
 // valueTest tests one scalar value of a field. Each method gets the value in
 // its Go type, so no value is boxed on the way.

@@ -122,7 +122,7 @@ func (p *condParser) not() (Matcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		return negate{m}, nil
+		return negate{M: m}, nil
 	}
 	return p.primary()
 }

@@ -10,44 +10,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/kql"
 )
 
-// Matcher tests events against a compiled condition. It is the same contract
-// as kql.Matcher: immutable and safe for concurrent use.
-type Matcher interface {
-	// Match reports whether the event satisfies the condition.
-	Match(e *event.Event) bool
-}
+// Matcher tests events against a compiled condition: kql.Matcher, so
+// Sigma rules, KQL exceptions and the engine share one contract, and the
+// boolean combinators are kql's.
+type Matcher = kql.Matcher
 
-type constant bool
-
-func (m constant) Match(*event.Event) bool { return bool(m) }
-
-type allOf []Matcher
-
-func (m allOf) Match(e *event.Event) bool {
-	for _, sub := range m {
-		if !sub.Match(e) {
-			return false
-		}
-	}
-	return true
-}
-
-type anyOf []Matcher
-
-func (m anyOf) Match(e *event.Event) bool {
-	for _, sub := range m {
-		if sub.Match(e) {
-			return true
-		}
-	}
-	return false
-}
-
-type negate struct{ m Matcher }
-
-func (m negate) Match(e *event.Event) bool { return !m.m.Match(e) }
+type (
+	constant = kql.ConstMatch
+	allOf    = kql.AllMatch
+	anyOf    = kql.AnyMatch
+	negate   = kql.NotMatch
+)
 
 // getter reads one ECS field. Typed core fields go through event.Get;
 // others are read from the Fields map directly (one map lookup, not two).
