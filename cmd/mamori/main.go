@@ -31,6 +31,7 @@ func commands() []command {
 		{"accounts", "directory account reports (accounts stale --days 90)", cmdAccounts},
 		{"dlq", "list or replay dead-lettered records (dlq list | dlq replay)", cmdDLQ},
 		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
+		{"rules", "validate Sigma rule files (rules validate DIR)", cmdRules},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},
 		{"token", "create an API token (token new --name NAME --role ROLE)", cmdToken},
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -53,4 +55,24 @@ func TestTokenNewPrintsAMatchingHash(t *testing.T) {
 	code, _, stderr := runCLI("token", "new", "--name", "bob", "--role", "root")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, `--role "root"`)
+}
+
+func TestRulesValidate(t *testing.T) {
+	code, stdout, stderr := runCLI("rules", "validate", "../../detections/sigma/testdata/rules")
+	require.Equal(t, 1, code)
+	require.Contains(t, stdout, "ok     windows/win_security_rdp_logon_ja_user.yml")
+	require.Contains(t, stdout, `modifier "soundex"`, "each rule that does not load says why")
+	require.Contains(t, stdout, "correlation rules are not supported yet")
+	require.Contains(t, stderr, "2 of 4 rule files do not load")
+
+	dir := t.TempDir()
+	rule, err := os.ReadFile("../../detections/sigma/testdata/rules/linux/lnx_sshd_failed_password.yml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yml"), rule, 0o600))
+	code, stdout, _ = runCLI("rules", "validate", dir)
+	require.Equal(t, 0, code, stdout)
+	require.Contains(t, stdout, "1 rules load, 0 do not")
+
+	code, _, _ = runCLI("rules", "check", dir)
+	require.Equal(t, 2, code)
 }
