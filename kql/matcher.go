@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/event"
@@ -311,29 +312,28 @@ func globMatch(s string, parts []string) bool {
 	if len(parts) == 1 {
 		return s == parts[0]
 	}
+	return StarMatch(s, parts, strings.Index)
+}
+
+// StarMatch reports whether s matches literal parts with a "*" (any run of
+// bytes) between each two: parts[0] anchored at the start, the last part
+// at the end (either may be empty), the ones between found in order by
+// index, which may fold case (strings.Index for exact matching). Sigma's
+// wildcard values use it too.
+func StarMatch(s string, parts []string, index func(s, sub string) int) bool {
 	first, last := parts[0], parts[len(parts)-1]
-	if len(s) < len(first)+len(last) || s[:len(first)] != first || s[len(s)-len(last):] != last {
+	if len(s) < len(first)+len(last) || index(s[:len(first)], first) != 0 || index(s[len(s)-len(last):], last) != 0 {
 		return false
 	}
 	s = s[len(first) : len(s)-len(last)]
 	for _, p := range parts[1 : len(parts)-1] {
-		i := indexOf(s, p)
+		i := index(s, p)
 		if i < 0 {
 			return false
 		}
 		s = s[i+len(p):]
 	}
 	return true
-}
-
-func indexOf(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if s[i:i+n] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // phrase searches analysed text for consecutive tokens.

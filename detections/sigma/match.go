@@ -301,7 +301,7 @@ func (p *strPattern) cmp(s string) bool {
 	case patContains:
 		return strings.Contains(s, p.lit)
 	case patStars:
-		return starMatch(s, p.parts, strings.Index)
+		return kql.StarMatch(s, p.parts, strings.Index)
 	}
 	return globMatch(s, p.glob)
 }
@@ -318,7 +318,7 @@ func (p *strPattern) cmpFold(s string) bool {
 	case patContains:
 		return indexFoldASCII(s, p.lit) >= 0
 	case patStars:
-		return starMatch(s, p.parts, indexFoldASCII)
+		return kql.StarMatch(s, p.parts, indexFoldASCII)
 	}
 	return globMatch(strings.ToLower(s), p.glob)
 }
@@ -361,24 +361,6 @@ func indexFoldASCII(s, lower string) int {
 		}
 	}
 	return -1
-}
-
-// starMatch matches literal parts with a * between each two (parts[0] and
-// the last part anchored at the ends; they may be empty).
-func starMatch(s string, parts []string, index func(s, sub string) int) bool {
-	first, last := parts[0], parts[len(parts)-1]
-	if len(s) < len(first)+len(last) || index(s[:len(first)], first) != 0 || index(s[len(s)-len(last):], last) != 0 {
-		return false
-	}
-	s = s[len(first) : len(s)-len(last)]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return true
 }
 
 // globMatch matches * and ? rune by rune, backtracking to the last star
