@@ -1,5 +1,5 @@
 // Package testpki makes a throwaway certificate authority for tests: a CA,
-// a server certificate for 127.0.0.1 and ::1, and a client certificate,
+// a server certificate for localhost, 127.0.0.1 and ::1, and a client certificate,
 // written as PEM files for configurations and loaded for clients.
 package testpki
 
@@ -49,13 +49,13 @@ func New(t testing.TB, server, client string) PKI {
 	ca, err := x509.ParseCertificate(caDER)
 	must(err)
 
-	issue := func(serial int64, name string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
+	issue := func(serial int64, name string, usage x509.ExtKeyUsage, dns []string, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		must(err)
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, DNSNames: dns, IPAddresses: ips,
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 		must(err)
@@ -71,8 +71,8 @@ func New(t testing.TB, server, client string) PKI {
 		must(err)
 		return der
 	}
-	srvDER, srvKey := issue(2, server, x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1), net.IPv6loopback)
-	cliDER, cliKey := issue(3, client, x509.ExtKeyUsageClientAuth)
+	srvDER, srvKey := issue(2, server, x509.ExtKeyUsageServerAuth, []string{"localhost"}, net.IPv4(127, 0, 0, 1), net.IPv6loopback)
+	cliDER, cliKey := issue(3, client, x509.ExtKeyUsageClientAuth, nil)
 	p := PKI{
 		CAFile:   writePEM("ca.pem", "CERTIFICATE", caDER),
 		CertFile: writePEM("server.pem", "CERTIFICATE", srvDER),
