@@ -26,6 +26,7 @@ import (
 	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
+	"github.com/mamori-soc/mamori/parsers/winevent"
 	"github.com/mamori-soc/mamori/sessions"
 )
 
@@ -165,7 +166,7 @@ type ForeignTopic struct {
 }
 
 // Formats are the record formats the parse stage has parsers for.
-var Formats = []string{"syslog", "eventxml", "winlogbeat", "nxlog", "snare"}
+var Formats = []string{syslog.Format, winevent.FormatXML, winevent.FormatWinlogbeat, winevent.FormatNXLog, winevent.FormatSnare}
 
 // Stages sizes the stages.
 type Stages struct {
