@@ -248,21 +248,7 @@ func (im *Importer) event(ctx context.Context, res *Result, xml []byte, off int6
 		res.Problems = append(res.Problems, Problem{Offset: off, What: fmt.Sprintf("%s: %v", where, err)})
 		return im.deadLetter(ctx, res, bytes.Clone(xml), fmt.Errorf("%s %s: %w", res.File, where, err))
 	}
-	peer := rec.Computer
-	received := rec.TimeCreated.UTC()
-	im.pending = append(im.pending, bus.Record{
-		Topic: bus.TopicRawWinlog,
-		Key:   []byte(peer),
-		Value: bytes.Clone(xml),
-		Headers: []bus.Header{
-			{Key: bus.HeaderReceived, Value: received.AppendFormat(nil, ingest.ReceivedLayout)},
-			{Key: bus.HeaderReceiver, Value: []byte(im.opt.Receiver)},
-			{Key: bus.HeaderPeer, Value: []byte(peer)},
-			{Key: bus.HeaderTransport, Value: []byte(Transport)},
-			{Key: bus.HeaderFormat, Value: []byte(winevent.FormatXML)},
-		},
-		Time: received,
-	})
+	im.pending = append(im.pending, im.raw(rec.Computer, rec.Computer, rec.TimeCreated.UTC(), bytes.Clone(xml)))
 	res.Records++
 	return im.maybeFlush(ctx)
 }
@@ -272,21 +258,28 @@ func (im *Importer) event(ctx context.Context, res *Result, xml []byte, off int6
 // a fix), stamped with the import time and the file as peer.
 func (im *Importer) deadLetter(ctx context.Context, res *Result, raw []byte, cause error) error {
 	now := im.opt.Now().UTC()
-	src := bus.Record{
+	src := im.raw(filepath.Base(res.File), res.File, now, raw)
+	src.Time, src.Offset = time.Time{}, -1 // it never was on the bus; the file offset is in the error
+	im.pending = append(im.pending, dlq.Wrap(src, "import", cause, now))
+	return im.maybeFlush(ctx)
+}
+
+// raw is the record an edge would have stamped: key, peer and receive
+// time as given, this import as receiver, transport file, format eventxml.
+func (im *Importer) raw(key, peer string, received time.Time, value []byte) bus.Record {
+	return bus.Record{
 		Topic: bus.TopicRawWinlog,
-		Key:   []byte(filepath.Base(res.File)),
-		Value: raw,
+		Key:   []byte(key),
+		Value: value,
 		Headers: []bus.Header{
-			{Key: bus.HeaderReceived, Value: now.AppendFormat(nil, ingest.ReceivedLayout)},
+			{Key: bus.HeaderReceived, Value: received.AppendFormat(nil, ingest.ReceivedLayout)},
 			{Key: bus.HeaderReceiver, Value: []byte(im.opt.Receiver)},
-			{Key: bus.HeaderPeer, Value: []byte(res.File)},
+			{Key: bus.HeaderPeer, Value: []byte(peer)},
 			{Key: bus.HeaderTransport, Value: []byte(Transport)},
 			{Key: bus.HeaderFormat, Value: []byte(winevent.FormatXML)},
 		},
-		Offset: -1, // it never was on the bus; the file offset is in the error
+		Time: received,
 	}
-	im.pending = append(im.pending, dlq.Wrap(src, "import", cause, now))
-	return im.maybeFlush(ctx)
 }
 
 func (im *Importer) maybeFlush(ctx context.Context) error {
