@@ -76,7 +76,7 @@ type openAlert struct {
 	window, end time.Time // suppression window
 	first, last time.Time
 	count       int64
-	ids         []string
+	ids         []eventRef // the earliest triggering events, capped
 	user        *event.User
 	host        *event.Host
 	source      *event.Endpoint
@@ -124,11 +124,12 @@ func (b *Batch) See(t time.Time) {
 	}
 }
 
-// Add records a hit of rule r: it updates the open alert with the same dedup
-// key in the hit's window, or opens one. A hit whose event ids are all
-// recorded in that alert already (the same event delivered twice) changes
-// nothing.
-func (b *Batch) Add(r *Rule, h Hit) {
+// Add records a hit of rule r: it updates the open alert with the same key
+// in the hit's window, or opens one. The key is the group key of a stateful
+// rule's hit (nil for a stateless rule) followed by the rule's dedup key
+// read from the hit's event. A hit whose event ids are all recorded in that
+// alert already (the same event delivered twice) changes nothing.
+func (b *Batch) Add(r *Rule, h Hit, group []string) {
 	e := h.Event
 	last, first := h.Last, h.First
 	if last.IsZero() {
@@ -145,7 +146,7 @@ func (b *Batch) Add(r *Rule, h Hit) {
 	if ids == nil && e.Event.ID != "" {
 		ids = []string{e.Event.ID}
 	}
-	key := dedupKey(e, r.DedupKey)
+	key := append(slices.Clip(group), dedupKey(e, r.DedupKey)...)
 	ws := windowStart(last, r.Suppression)
 	id := AlertID(r.ID, key, ws)
 
@@ -162,7 +163,7 @@ func (b *Batch) Add(r *Rule, h Hit) {
 		b.touched[id] = o
 		b.order = append(b.order, o)
 	}
-	if len(ids) > 0 && all(ids, func(s string) bool { return slices.Contains(o.ids, s) }) {
+	if len(ids) > 0 && all(ids, o.has) {
 		return
 	}
 	o.count += count
@@ -172,17 +173,49 @@ func (b *Batch) Add(r *Rule, h Hit) {
 	if last.After(o.last) {
 		o.last = last
 	}
-	for _, s := range ids {
-		if len(o.ids) >= b.a.cfg.MaxEventIDs {
-			break
+	for i, s := range ids {
+		if o.has(s) {
+			continue
 		}
-		if !slices.Contains(o.ids, s) {
-			o.ids = append(o.ids, s)
+		// Times order the ids: a single event's own time; the ids of a
+		// multi-event hit from its first time on, in the order given.
+		ref := eventRef{ID: s, At: first, Seq: i}
+		if len(ids) == 1 {
+			ref.At = last
+		}
+		at, _ := slices.BinarySearchFunc(o.ids, ref, compareRefs)
+		o.ids = slices.Insert(o.ids, at, ref)
+		if len(o.ids) > b.a.cfg.MaxEventIDs {
+			o.ids = o.ids[:b.a.cfg.MaxEventIDs]
 		}
 	}
 	if last.After(b.watermark) {
 		b.watermark = last
 	}
+}
+
+// eventRef is a triggering event of an alert. The alert keeps the earliest
+// ones by (time, position in the hit, id), so that which ids an alert
+// lists does not depend on the order its hits arrived in.
+type eventRef struct {
+	ID  string    `json:"id"`
+	At  time.Time `json:"at"`
+	Seq int       `json:"seq,omitempty"`
+}
+
+func compareRefs(a, b eventRef) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if a.Seq != b.Seq {
+		return a.Seq - b.Seq
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// has reports whether the alert lists the event id.
+func (o *openAlert) has(id string) bool {
+	return slices.ContainsFunc(o.ids, func(r eventRef) bool { return r.ID == id })
 }
 
 func all(ss []string, f func(string) bool) bool {
@@ -252,22 +285,8 @@ func (a *Alerts) sweep() {
 	}
 }
 
-// dedupKey reads the canonical text of each key field ("" when absent;
-// array elements joined by commas).
-func dedupKey(e *event.Event, fields []string) []string {
-	key := make([]string, len(fields))
-	var buf [32]byte
-	for i, f := range fields {
-		v, ok := e.Get(f)
-		if !ok {
-			continue
-		}
-		var parts []string
-		forEachText(v, &buf, func(s string) { parts = append(parts, strings.Clone(s)) })
-		key[i] = strings.Join(parts, ",")
-	}
-	return key
-}
+// dedupKey reads the canonical text of each key field.
+func dedupKey(e *event.Event, fields []string) []string { return KeyOf(e, fields) }
 
 // entity copies who and what the alert is about from the event: the whole
 // user, host and source field sets when the rule names the default fields,
@@ -353,7 +372,7 @@ func (o *openAlert) document() *event.Event {
 			"rule.name":        r.Name,
 			"rule.version":     strconv.Itoa(r.Version),
 			FieldAlertCount:    o.count,
-			FieldAlertEventIDs: slices.Clone(o.ids),
+			FieldAlertEventIDs: o.eventIDs(),
 			FieldAlertDedupKey: slices.Clone(o.key),
 			FieldAlertWindow:   o.window,
 			FieldAlertSeverity: r.Severity.String(),
@@ -386,6 +405,15 @@ func (o *openAlert) document() *event.Event {
 		e.Fields["threat.tactic.reference"] = refs
 	}
 	return e
+}
+
+// eventIDs lists the alert's event ids in order.
+func (o *openAlert) eventIDs() []string {
+	out := make([]string, len(o.ids))
+	for i, r := range o.ids {
+		out[i] = r.ID
+	}
+	return out
 }
 
 // message says in English what happened; names (Japanese ones included)
@@ -423,4 +451,48 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// alertSnapshot is the stored form of an open alert.
+type alertSnapshot struct {
+	ID     string          `json:"id"`
+	Rule   string          `json:"rule"`
+	Key    []string        `json:"key"`
+	Window time.Time       `json:"window"`
+	End    time.Time       `json:"end"`
+	First  time.Time       `json:"first"`
+	Last   time.Time       `json:"last"`
+	Count  int64           `json:"count"`
+	IDs    []eventRef      `json:"ids,omitempty"`
+	User   *event.User     `json:"user,omitempty"`
+	Host   *event.Host     `json:"host,omitempty"`
+	Source *event.Endpoint `json:"source,omitempty"`
+}
+
+// snapshot returns the open alerts, by id.
+func (a *Alerts) snapshot() []alertSnapshot {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]alertSnapshot, 0, len(a.open))
+	for _, o := range a.open {
+		out = append(out, alertSnapshot{ID: o.id, Rule: o.rule.ID, Key: o.key, Window: o.window, End: o.end,
+			First: o.first, Last: o.last, Count: o.count, IDs: o.ids, User: o.user, Host: o.host, Source: o.source})
+	}
+	slices.SortFunc(out, func(x, y alertSnapshot) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+// restore adds snapshotted alerts of rules the engine still runs.
+func (a *Alerts) restore(snap []alertSnapshot, en *Engine) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range snap {
+		c := en.byID[s.Rule]
+		if c == nil {
+			continue
+		}
+		a.open[s.ID] = &openAlert{id: s.ID, rule: c.rule, key: s.Key, window: s.Window, end: s.End,
+			first: s.First, last: s.Last, count: s.Count, ids: s.IDs, user: s.User, host: s.Host, source: s.Source}
+		a.watermark = maxTime(a.watermark, s.Last)
+	}
 }

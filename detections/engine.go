@@ -21,9 +21,12 @@ type Config struct {
 	// Location resolves dates without a zone in exception queries (default
 	// UTC). Relative dates ("now-1d") are resolved once, at load.
 	Location *time.Location
-	// AllowedLateness is how far behind the latest event time an event may
-	// be and still update its open alert (default one hour). Alerts whose
-	// window ended earlier than that are forgotten.
+	// AllowedLateness is how long stateful rules wait, in event time, for
+	// events that arrive out of order (default one minute): observations
+	// are observed in event-time order once the watermark (the event time
+	// every source partition has reached) minus the lateness has passed
+	// them. It is also how long after its suppression window ends an open
+	// alert is still kept for updates.
 	AllowedLateness time.Duration
 	// MaxOpenAlerts bounds the alerts kept for deduplication (default
 	// 100,000); beyond it the oldest windows are forgotten first.
@@ -38,7 +41,7 @@ func (c *Config) defaults() {
 		c.Location = time.UTC
 	}
 	if c.AllowedLateness <= 0 {
-		c.AllowedLateness = time.Hour
+		c.AllowedLateness = time.Minute
 	}
 	if c.MaxOpenAlerts <= 0 {
 		c.MaxOpenAlerts = 100_000
@@ -49,8 +52,8 @@ func (c *Config) defaults() {
 }
 
 // Engine holds compiled rules and hands each event to the rules that can
-// match it. Evaluate is safe for concurrent use by stateless rules; the
-// stateful part (Observer detectors) is guarded by a mutex.
+// match it. It is stateless and safe for concurrent use: what stateful rules
+// do with their matches is the detect stage's business (see Stateful).
 type Engine struct {
 	cfg    Config
 	rules  []*compiled
@@ -61,9 +64,9 @@ type Engine struct {
 	fields []indexField
 	// always are the rules without prerequisites.
 	always []int32
-
-	observing sync.Mutex // serialises Observer calls
-	observers []int32
+	// stateful are the rules with a Stateful detector; byID finds a rule.
+	stateful []int32
+	byID     map[string]*compiled
 
 	scratch sync.Pool
 }
@@ -92,7 +95,7 @@ type compiled struct {
 	exceptions []kql.Matcher
 	// rest are the prerequisites the index did not check.
 	rest     []Prerequisite
-	observer Observer
+	stateful Stateful // nil for a stateless rule
 }
 
 // scratch is per-call working memory, reused through a pool.
@@ -140,7 +143,7 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 			}
 			c.exceptions = append(c.exceptions, m)
 		}
-		c.observer, _ = r.Detector.(Observer)
+		c.stateful, _ = r.Detector.(Stateful)
 		en.rules = append(en.rules, c)
 	}
 	if len(errs) > 0 {
@@ -168,9 +171,11 @@ func compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error
 // first declared on a tie.
 func (en *Engine) index() {
 	byName := map[string]*indexField{}
+	en.byID = make(map[string]*compiled, len(en.rules))
 	for i, c := range en.rules {
-		if c.observer != nil {
-			en.observers = append(en.observers, int32(i))
+		en.byID[c.rule.ID] = c
+		if c.stateful != nil {
+			en.stateful = append(en.stateful, int32(i))
 		}
 		pre := c.rule.Prerequisites
 		if len(pre) == 0 {
@@ -220,7 +225,9 @@ func (en *Engine) Rules() []*Rule {
 }
 
 // Evaluate runs the event through the rules that can match it and calls
-// emit for every hit, in a deterministic order. An event matching a global
+// emit for every rule that matches (prerequisites, Match and exceptions),
+// in a deterministic order. For a stateful rule the hit is a match to be
+// observed by the rule's State, not yet a reason to alert. An event matching a global
 // exception reaches no rule. emit must not keep h.Event beyond the call
 // unless the caller keeps the event alive and unchanged.
 func (en *Engine) Evaluate(e *event.Event, emit func(r *Rule, h Hit)) {
@@ -282,29 +289,7 @@ func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, 
 			return
 		}
 	}
-	if c.observer == nil {
-		emit(c.rule, Hit{Event: e})
-		return
-	}
-	en.observing.Lock()
-	hits := c.observer.Observe(e)
-	en.observing.Unlock()
-	for _, h := range hits {
-		emit(c.rule, h)
-	}
-}
-
-// Advance gives every stateful rule the watermark and calls emit for the
-// hits that closing windows produce.
-func (en *Engine) Advance(watermark time.Time, emit func(r *Rule, h Hit)) {
-	en.observing.Lock()
-	defer en.observing.Unlock()
-	for _, ri := range en.observers {
-		c := en.rules[ri]
-		for _, h := range c.observer.Advance(watermark) {
-			emit(c.rule, h)
-		}
-	}
+	emit(c.rule, Hit{Event: e})
 }
 
 // satisfies reports whether the event meets a prerequisite.

@@ -118,24 +118,6 @@ type Detector interface {
 	Match(e *event.Event) bool
 }
 
-// Observer is the optional capability of stateful detectors (threshold,
-// correlations, new terms, absence). The engine calls Observe, in event
-// order, with every event that passed the rule's prerequisites, Match and
-// exceptions, and Advance after every batch with the watermark: the latest
-// event time seen minus the allowed lateness. Both return the hits to alert
-// on (nil for none). Windows and TTLs must be kept in event time (the events'
-// @timestamp and the watermark), never the wall clock. Observe and Advance
-// are called from one goroutine at a time.
-//
-// With several detect workers, a stateful rule sees the whole group only
-// when its events are keyed by the group-by value on the bus; a stage that
-// re-keys events for such rules is future work (see the package
-// documentation of the detect stage).
-type Observer interface {
-	Observe(e *event.Event) []Hit
-	Advance(watermark time.Time) []Hit
-}
-
 // Hit is one reason to alert: a match of a stateless detector, or what a
 // stateful detector found.
 type Hit struct {
@@ -174,7 +156,9 @@ type Rule struct {
 
 	Entity Entity
 	// DedupKey lists the fields whose values, with the rule, identify one
-	// alert; default the entity fields.
+	// alert; default the entity fields. A stateful rule's alerts are
+	// identified by its group key followed by the DedupKey, which is empty
+	// by default: one alert per group and suppression window.
 	DedupKey []string
 	// Suppression is the window within which hits with the same dedup key
 	// update one alert (default DefaultSuppression).
@@ -252,7 +236,7 @@ func (r *Rule) normalise() error {
 	if r.Entity.Source == "" {
 		r.Entity.Source = "source.ip"
 	}
-	if len(r.DedupKey) == 0 {
+	if _, stateful := r.Detector.(Stateful); len(r.DedupKey) == 0 && !stateful {
 		r.DedupKey = []string{r.Entity.User, r.Entity.Host, r.Entity.Source}
 	}
 	if len(r.Category) == 0 {

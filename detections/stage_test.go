@@ -2,39 +2,143 @@ package detections_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"sync"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/bus/journal"
 	"github.com/mamori-soc/mamori/detections"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/pipeline"
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/store/sqlitestore"
 )
 
-func newStage(t testing.TB, pub *fakebus.Producer, rules ...*detections.Rule) *detections.Stage {
-	t.Helper()
-	en, err := detections.New(rules, detections.Config{MaxEventIDs: 3})
-	require.NoError(t, err)
-	return detections.NewStage(en, pub, nil)
+// rig runs the two steps of the detect stage by hand on a real journal, so
+// a test decides exactly which worker handles which records when.
+type rig struct {
+	t      testing.TB
+	bus    *journal.Journal
+	store  store.Store
+	engine *detections.Engine
+	sel    *detections.Select
+	cor    *detections.Correlate
+	parts  int
+	read   map[string]map[int]int64 // topic → partition → next offset
+	clock  time.Time
 }
 
-// alerts decodes the published alerts, the latest version of each id last.
-func alerts(t testing.TB, pub *fakebus.Producer) []*event.Event {
+func newRig(t testing.TB, parts int, rules ...*detections.Rule) *rig {
 	t.Helper()
-	var out []*event.Event
-	for _, r := range pub.Topic(bus.TopicAlerts) {
-		var e event.Event
-		require.NoError(t, event.Unmarshal(r.Value, &e))
-		id, _ := r.Header(pipeline.HeaderID)
-		require.Equal(t, e.Event.ID, id)
-		require.Equal(t, e.Event.ID, string(r.Key))
-		out = append(out, &e)
+	dir := t.TempDir()
+	j, err := journal.Open(filepath.Join(dir, "journal.db"), journal.Options{Sync: journal.SyncNormal, PollInterval: -1, SweepInterval: -1})
+	require.NoError(t, err)
+	t.Cleanup(func() { j.Close() })
+	ctx := context.Background()
+	for _, tp := range []string{bus.TopicEvents, detections.TopicMatches, bus.TopicAlerts, bus.TopicDLQ} {
+		require.NoError(t, j.EnsureTopic(ctx, bus.TopicConfig{Name: tp, Partitions: parts}))
 	}
+	s, err := sqlitestore.Open(filepath.Join(dir, "store.db"), sqlitestore.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	en, err := detections.New(rules, detections.Config{MaxEventIDs: 3, AllowedLateness: time.Minute})
+	require.NoError(t, err)
+	r := &rig{t: t, bus: j, store: s, engine: en, parts: parts, read: map[string]map[int]int64{}, clock: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	r.sel = detections.NewSelect(en, j, parts, nil)
+	r.cor = r.newCorrelate()
+	return r
+}
+
+func (r *rig) newCorrelate() *detections.Correlate {
+	return detections.NewCorrelate(r.engine, r.bus, detections.CorrelateOptions{
+		Store: r.store, Sources: r.parts, SnapshotEvery: time.Nanosecond, Now: func() time.Time { return r.clock },
+	})
+}
+
+// publish puts events on mamori.events, keyed by id as the parse stage does.
+func (r *rig) publish(events ...*event.Event) {
+	for _, rec := range records(r.t, events...) {
+		id := []byte(rec.Value)
+		var e event.Event
+		require.NoError(r.t, event.Unmarshal(rec.Value, &e))
+		id = []byte(e.Event.ID)
+		rec.Key = id
+		rec.Headers = []bus.Header{{Key: pipeline.HeaderID, Value: id}}
+		require.NoError(r.t, r.bus.Publish(context.Background(), rec))
+	}
+}
+
+// next reads what is new on a topic partition.
+func (r *rig) next(topic string, p int) []bus.Record {
+	if r.read[topic] == nil {
+		r.read[topic] = map[int]int64{}
+	}
+	recs, err := r.bus.Read(context.Background(), topic, p, r.read[topic][p], 100000)
+	require.NoError(r.t, err)
+	if len(recs) > 0 {
+		r.read[topic][p] = recs[len(recs)-1].Offset + 1
+	}
+	return recs
+}
+
+// selectPartitions runs the select step over the new events of the
+// partitions, in the order given.
+func (r *rig) selectPartitions(ps ...int) {
+	for _, p := range ps {
+		if recs := r.next(bus.TopicEvents, p); len(recs) > 0 {
+			require.NoError(r.t, r.sel.Handle(context.Background(), recs))
+		}
+	}
+}
+
+// idle reports the select worker idle and lets time pass.
+func (r *rig) idle() {
+	require.NoError(r.t, r.sel.ReportIdle(context.Background()))
+	r.correlate()
+	r.clock = r.clock.Add(time.Hour)
+	require.NoError(r.t, r.sel.ReportIdle(context.Background()))
+	r.correlate()
+}
+
+// correlate runs the correlate step over the new matches of every
+// partition.
+func (r *rig) correlate() {
+	for p := range r.parts {
+		if recs := r.next(detections.TopicMatches, p); len(recs) > 0 {
+			require.NoError(r.t, r.cor.Handle(context.Background(), recs))
+		}
+	}
+}
+
+// alerts returns the latest version of every alert published, by id.
+func (r *rig) alerts() map[string]*event.Event {
+	out := map[string]*event.Event{}
+	for p := range r.parts {
+		recs, err := r.bus.Read(context.Background(), bus.TopicAlerts, p, bus.OffsetOldest, 100000)
+		require.NoError(r.t, err)
+		for _, rec := range recs {
+			var e event.Event
+			require.NoError(r.t, event.Unmarshal(rec.Value, &e))
+			id, _ := rec.Header(pipeline.HeaderID)
+			require.Equal(r.t, e.Event.ID, id)
+			out[e.Event.ID] = &e
+		}
+	}
+	return out
+}
+
+func summary(t testing.TB, alerts map[string]*event.Event) []string {
+	var out []string
+	for id, a := range alerts {
+		out = append(out, fmt.Sprintf("%s %s %v %v %v", id, get(t, a, "rule.id"), a.User.Name, get(t, a, detections.FieldAlertCount), get(t, a, detections.FieldAlertEventIDs)))
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -46,15 +150,19 @@ func get(t testing.TB, e *event.Event, field string) any {
 }
 
 func TestAlertDocument(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t))
+	r := newRig(t, 1, bruteForce(t))
 	e := logon("ev-1", "4625", "田中", "ws-01", "10.0.0.5", t0)
 	e.User.FullName = "田中 太郎"
-	require.NoError(t, s.Handle(context.Background(), records(t, e)))
+	r.publish(e)
+	r.selectPartitions(0)
+	r.correlate()
 
-	got := alerts(t, pub)
+	got := r.alerts()
 	require.Len(t, got, 1)
-	a := got[0]
+	var a *event.Event
+	for _, x := range got {
+		a = x
+	}
 	require.Equal(t, "alert", a.Event.Kind)
 	require.Equal(t, []string{"alert"}, a.Event.Category)
 	require.Equal(t, []string{"info"}, a.Event.Type)
@@ -79,226 +187,249 @@ func TestAlertDocument(t *testing.T) {
 	require.Equal(t, t0.Format(time.RFC3339Nano), get(t, a, "event.end"))
 	require.EqualValues(t, 1, get(t, a, detections.FieldAlertCount))
 	require.Equal(t, []any{"ev-1"}, get(t, a, detections.FieldAlertEventIDs))
-
 	require.Equal(t, &event.User{Name: "田中", Domain: "CORP", FullName: "田中 太郎"}, a.User)
 	require.Equal(t, &event.Host{Name: "ws-01"}, a.Host)
 	require.Equal(t, &event.Endpoint{IP: "10.0.0.5"}, a.Source)
 	require.Equal(t, "Failed logon: user 田中 on host ws-01 from 10.0.0.5 (1 event)", a.Message)
-	require.Contains(t, string(pub.Topic(bus.TopicAlerts)[0].Value), `"user":{"name":"田中"`, "Japanese names are not escaped")
-}
-
-func TestEntityFromOtherFields(t *testing.T) {
-	r := bruteForce(t)
-	r.Entity = detections.Entity{User: "winlog.event_data.TargetUserName", Source: "winlog.event_data.IpAddress"}
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, r)
-	e := logon("ev-1", "4625", "-", "dc-01", "", t0)
-	e.Source = nil
-	e.Fields["winlog.event_data.TargetUserName"] = "鈴木"
-	e.Fields["winlog.event_data.IpAddress"] = "10.1.2.3"
-	require.NoError(t, s.Handle(context.Background(), records(t, e)))
-	a := alerts(t, pub)[0]
-	require.Equal(t, &event.User{Name: "鈴木"}, a.User)
-	require.Equal(t, &event.Endpoint{IP: "10.1.2.3"}, a.Source)
-	require.Equal(t, []any{"鈴木", "dc-01", "10.1.2.3"}, get(t, a, detections.FieldAlertDedupKey))
 }
 
 func TestDedupWithinAndAfterWindow(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t)) // 10-minute windows, at most 3 event ids
-	ctx := context.Background()
-	base := t0.Add(time.Minute) // 02:31, in the 02:30-02:40 window
-
-	require.NoError(t, s.Handle(ctx, records(t,
+	r := newRig(t, 1, bruteForce(t)) // 10-minute windows, at most 3 event ids
+	base := t0.Add(time.Minute)      // 02:31, in the 02:30-02:40 window
+	r.publish(
 		logon("a1", "4625", "tanaka", "ws-01", "10.0.0.5", base),
 		logon("a2", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(time.Minute)),
 		logon("b1", "4625", "sato", "ws-01", "10.0.0.5", base.Add(2*time.Minute)),
-	)))
-	require.NoError(t, s.Handle(ctx, records(t,
+	)
+	r.selectPartitions(0)
+	r.correlate()
+	r.publish(
 		logon("a3", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(3*time.Minute)),
 		logon("a4", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(4*time.Minute)),
 		logon("a0", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(-30*time.Second)), // late, same window
+		logon("a2", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(time.Minute)),     // delivered twice
 		logon("a5", "4625", "tanaka", "ws-01", "10.0.0.5", base.Add(9*time.Minute)),   // next window
-	)))
-	got := alerts(t, pub)
-	// Batch 1: tanaka's and sato's alerts; batch 2: tanaka's updated, then a new one.
-	require.Len(t, got, 4)
-	require.Equal(t, []int{2, 2}, pub.BatchSizes())
-	first, sato, updated, next := got[0], got[1], got[2], got[3]
-	require.Equal(t, first.Event.ID, updated.Event.ID, "same rule, key and window: one alert")
-	require.NotEqual(t, first.Event.ID, sato.Event.ID, "another user: another alert")
-	require.NotEqual(t, first.Event.ID, next.Event.ID, "after the window: a new alert")
-
-	require.EqualValues(t, 2, get(t, first, detections.FieldAlertCount))
-	require.EqualValues(t, 5, get(t, updated, detections.FieldAlertCount))
-	require.Equal(t, []any{"a1", "a2", "a3"}, get(t, updated, detections.FieldAlertEventIDs), "ids are capped")
-	require.Equal(t, base.Add(-30*time.Second).Format(time.RFC3339Nano), get(t, updated, "event.start"))
-	require.Equal(t, base.Add(4*time.Minute).Format(time.RFC3339Nano), get(t, updated, "event.end"))
-	require.Equal(t, "Failed logon: user tanaka on host ws-01 from 10.0.0.5 (5 events)", updated.Message)
-	require.EqualValues(t, 1, get(t, next, detections.FieldAlertCount))
-	require.Equal(t, t0.Add(10*time.Minute).Format(time.RFC3339Nano), get(t, next, detections.FieldAlertWindow))
-}
-
-func TestSameEventTwiceCountsOnce(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t))
-	e := logon("dup", "4625", "tanaka", "ws-01", "10.0.0.5", t0)
-	require.NoError(t, s.Handle(context.Background(), records(t, e, e)))
-	require.NoError(t, s.Handle(context.Background(), records(t, e)))
-	got := alerts(t, pub)
-	require.EqualValues(t, 1, get(t, got[len(got)-1], detections.FieldAlertCount))
-}
-
-func TestFailedPublishIsRetriedFromTheSameState(t *testing.T) {
-	pub := &fakebus.Producer{Failures: 1}
-	s := newStage(t, pub, bruteForce(t))
-	batch := records(t,
-		logon("a1", "4625", "tanaka", "ws-01", "10.0.0.5", t0),
-		logon("a2", "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(time.Second)),
 	)
-	require.ErrorIs(t, s.Handle(context.Background(), batch), bus.ErrUnavailable)
-	require.NoError(t, s.Handle(context.Background(), batch))
-	got := alerts(t, pub)
-	require.Len(t, got, 1)
-	require.EqualValues(t, 2, get(t, got[0], detections.FieldAlertCount), "the failed attempt left no trace")
-}
-
-func TestDeterministicAlertIDs(t *testing.T) {
-	events := []*event.Event{
-		logon("a1", "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(time.Second)),
-		logon("a2", "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(2*time.Second)),
-		logon("a3", "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(3*time.Second)),
-	}
-	// Worker 1 sees the first event, worker 2 the later ones; a replay sees
-	// all of them in reverse order. All agree on the id.
-	ids := map[string]bool{}
-	for _, part := range [][]*event.Event{events[:1], events[1:], {events[2], events[1], events[0]}} {
-		pub := &fakebus.Producer{}
-		require.NoError(t, newStage(t, pub, bruteForce(t)).Handle(context.Background(), records(t, part...)))
-		for _, a := range alerts(t, pub) {
-			ids[a.Event.ID] = true
-		}
-	}
-	require.Len(t, ids, 1)
-	want := detections.AlertID("mamori-failed-logon", []string{"tanaka", "ws-01", "10.0.0.5"}, t0)
-	require.True(t, ids[want])
-	require.Equal(t, want, detections.AlertID("mamori-failed-logon", []string{"tanaka", "ws-01", "10.0.0.5"}, t0))
-	require.NotEqual(t, want, detections.AlertID("mamori-failed-logon", []string{"tanaka", "ws-0", "110.0.0.5"}, t0),
-		"key values are delimited")
+	r.selectPartitions(0)
+	r.correlate()
+	got := r.alerts()
+	require.Len(t, got, 3)
+	first := got[detections.AlertID("mamori-failed-logon", []string{"tanaka", "ws-01", "10.0.0.5"}, t0)]
+	require.NotNil(t, first)
+	require.EqualValues(t, 5, get(t, first, detections.FieldAlertCount))
+	require.Equal(t, []any{"a0", "a1", "a2"}, get(t, first, detections.FieldAlertEventIDs), "the earliest ids, capped")
+	require.Equal(t, base.Add(-30*time.Second).Format(time.RFC3339Nano), get(t, first, "event.start"))
+	require.Equal(t, base.Add(4*time.Minute).Format(time.RFC3339Nano), get(t, first, "event.end"))
+	require.Equal(t, "Failed logon: user tanaka on host ws-01 from 10.0.0.5 (5 events)", first.Message)
+	next := got[detections.AlertID("mamori-failed-logon", []string{"tanaka", "ws-01", "10.0.0.5"}, t0.Add(10*time.Minute))]
+	require.NotNil(t, next)
+	require.EqualValues(t, 1, get(t, next, detections.FieldAlertCount))
 }
 
 func TestUndecodableEventsAreDeadLettered(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t))
-	batch := records(t, logon("a1", "4625", "tanaka", "ws-01", "10.0.0.5", t0))
-	batch = append(batch,
-		bus.Record{Topic: bus.TopicEvents, Partition: 1, Offset: 7, Value: []byte(`{not json`)},
-		bus.Record{Topic: bus.TopicEvents, Partition: 1, Offset: 8, Value: []byte(`{"message":"no time"}`)},
-	)
-	require.NoError(t, s.Handle(context.Background(), batch))
-	require.Equal(t, []int{3}, pub.BatchSizes(), "alerts and dead letters in one Publish")
-	dead := pub.Topic(bus.TopicDLQ)
-	require.Len(t, dead, 2)
-	stage, _ := dead[0].Header(bus.HeaderStage)
-	require.Equal(t, detections.StageName, stage)
-	src, _ := dead[1].Header(bus.HeaderSourceOffset)
-	require.Equal(t, "1/8", src)
-	require.Len(t, pub.Topic(bus.TopicAlerts), 1)
-}
-
-func TestNothingToPublish(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t))
-	require.NoError(t, s.Handle(context.Background(), records(t, logon("a1", "4624", "tanaka", "ws-01", "10.0.0.5", t0))))
-	require.Zero(t, pub.Count())
-}
-
-// threshold is a minimal stateful detector (three failures per user) that
-// shows how Observer plugs into the engine. Not for production: its state
-// is unbounded and not transactional.
-type threshold struct {
-	mu     sync.Mutex
-	counts map[string][]*event.Event
-}
-
-func (d *threshold) Match(e *event.Event) bool { return e.Event.Code == "4625" }
-
-func (d *threshold) Observe(e *event.Event) []detections.Hit {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	u := e.User.Name
-	c := *e // the engine's event lives only for the batch
-	d.counts[u] = append(d.counts[u], &c)
-	if len(d.counts[u]) < 3 {
-		return nil
-	}
-	seen := d.counts[u]
-	delete(d.counts, u)
-	ids := make([]string, len(seen))
-	for i, s := range seen {
-		ids[i] = s.Event.ID
-	}
-	return []detections.Hit{{Event: &c, First: seen[0].Timestamp, Last: c.Timestamp, Count: len(seen), EventIDs: ids}}
-}
-
-func (d *threshold) Advance(time.Time) []detections.Hit { return nil }
-
-func TestObserverHits(t *testing.T) {
-	pub := &fakebus.Producer{}
-	r := bruteForce(t)
-	r.ID, r.Name, r.Detector = "brute-force", "Brute force", &threshold{counts: map[string][]*event.Event{}}
-	s := newStage(t, pub, r)
-	var batch []*event.Event
-	for i := range 4 {
-		batch = append(batch, logon(fmt.Sprint("f", i), "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(time.Duration(i)*time.Second)))
-	}
-	require.NoError(t, s.Handle(context.Background(), records(t, batch...)))
-	got := alerts(t, pub)
-	require.Len(t, got, 1)
-	require.EqualValues(t, 3, get(t, got[0], detections.FieldAlertCount))
-	require.Equal(t, []any{"f0", "f1", "f2"}, get(t, got[0], detections.FieldAlertEventIDs))
-	require.Equal(t, t0.Format(time.RFC3339Nano), get(t, got[0], "event.start"))
-}
-
-func TestConcurrentWorkers(t *testing.T) {
-	pub := &fakebus.Producer{}
-	s := newStage(t, pub, bruteForce(t))
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := range 25 {
-				e := logon(fmt.Sprint(w, "-", i), "4625", "tanaka", "ws-01", "10.0.0.5", t0.Add(time.Duration(i)*time.Second))
-				require.NoError(t, s.Handle(context.Background(), records(t, e)))
-			}
-		})
-	}
-	wg.Wait()
-	got := alerts(t, pub)
-	require.Len(t, got, 100)
-	require.EqualValues(t, 100, get(t, got[99], detections.FieldAlertCount), "no update is lost")
-}
-
-func TestOpenAlertsExpireInEventTime(t *testing.T) {
-	en, err := detections.New([]*detections.Rule{bruteForce(t)}, detections.Config{})
+	r := newRig(t, 1, bruteForce(t))
+	r.publish(logon("a1", "4625", "tanaka", "ws-01", "10.0.0.5", t0))
+	ctx := context.Background()
+	require.NoError(t, r.bus.Publish(ctx,
+		bus.Record{Topic: bus.TopicEvents, Value: []byte(`{not json`)},
+		bus.Record{Topic: bus.TopicEvents, Value: []byte(`{"message":"no time"}`)},
+	))
+	r.selectPartitions(0)
+	r.correlate()
+	dead, err := r.bus.Read(ctx, bus.TopicDLQ, 0, bus.OffsetOldest, 10)
 	require.NoError(t, err)
-	r := en.Rules()[0]
-	a := detections.NewAlerts(detections.Config{AllowedLateness: time.Minute, MaxOpenAlerts: 2})
-	b := a.Begin()
-	for i := range 3 { // three users: over the limit, the oldest window goes
-		b.Add(r, detections.Hit{Event: logon(fmt.Sprint("e", i), "4625", fmt.Sprint("u", i), "ws-01", "10.0.0.5", t0.Add(time.Duration(i)*10*time.Minute))})
-	}
-	b.Abort()
-	require.Zero(t, a.Len(), "an aborted batch changes nothing")
+	require.Len(t, dead, 2)
+	st, _ := dead[0].Header(bus.HeaderStage)
+	require.Equal(t, detections.StageName, st)
+	src, _ := dead[1].Header(bus.HeaderSourceOffset)
+	require.Equal(t, "0/2", src)
+	require.Len(t, r.alerts(), 1)
+}
 
-	b = a.Begin()
-	for i := range 3 {
-		b.Add(r, detections.Hit{Event: logon(fmt.Sprint("e", i), "4625", fmt.Sprint("u", i), "ws-01", "10.0.0.5", t0.Add(time.Duration(i)*10*time.Minute))})
-	}
-	b.Commit()
-	require.LessOrEqual(t, a.Len(), 2)
+// threeFailures is a minimal stateful detector: three failed logons of a
+// user within ten minutes, in event time.
+type threeFailures struct{}
 
-	b = a.Begin()
-	b.See(t0.Add(2 * time.Hour)) // every window ended long ago in event time
-	b.Commit()
-	require.Zero(t, a.Len())
+func (threeFailures) Match(e *event.Event) bool { return e.Event.Code == "4625" }
+func (threeFailures) GroupKey(e *event.Event) []string {
+	return detections.KeyOf(e, []string{"user.name"})
+}
+func (threeFailures) NewState() detections.State        { return &failState{Seen: map[string][]seen{}} }
+func (threeFailures) String() string                    { return "three failures" }
+func (s *failState) Len() int                           { return len(s.Seen) }
+func (s *failState) Advance(time.Time) []detections.Hit { return nil }
+func (s *failState) Snapshot() ([]byte, error)          { return json.Marshal(s) }
+func (s *failState) Restore(b []byte) error             { return json.Unmarshal(b, s) }
+func (s *failState) hit(e *event.Event, w []seen) detections.Hit {
+	ids := make([]string, len(w))
+	for i, x := range w {
+		ids[i] = x.ID
+	}
+	return detections.Hit{Event: e, First: w[0].At, Count: len(w), EventIDs: ids}
+}
+
+type seen struct {
+	ID string
+	At time.Time
+}
+
+type failState struct{ Seen map[string][]seen }
+
+func (s *failState) Observe(o detections.Observation) []detections.Hit {
+	u := o.Key[0]
+	w := append(s.Seen[u], seen{o.Event.Event.ID, o.Last})
+	for len(w) > 0 && o.Last.Sub(w[0].At) > 10*time.Minute {
+		w = w[1:]
+	}
+	s.Seen[u] = w
+	switch {
+	case len(w) == 3:
+		return []detections.Hit{s.hit(o.Event, w)}
+	case len(w) > 3:
+		return []detections.Hit{{Event: o.Event}}
+	}
+	return nil
+}
+
+func threshold(t testing.TB) *detections.Rule {
+	r := bruteForce(t)
+	r.ID, r.Name, r.Detector = "three-failures", "Three failures", threeFailures{}
+	r.DedupKey = []string{"user.name"}
+	return r
+}
+
+// story is failures of three users spread over time.
+func story() []*event.Event {
+	var out []*event.Event
+	for i := range 30 {
+		user := []string{"tanaka", "sato", "田中"}[i%3]
+		out = append(out, logon(fmt.Sprintf("f%02d", i), "4625", user, fmt.Sprint("ws-", i%4), "10.0.0.5", t0.Add(time.Duration(i)*20*time.Second)))
+	}
+	return out
+}
+
+// TestSameAlertsWithOneOrThreeWorkers runs one story with one partition and
+// with three partitions whose select workers run in different orders and
+// batch sizes: the final alerts are the same.
+func TestSameAlertsWithOneOrThreeWorkers(t *testing.T) {
+	rules := func() []*detections.Rule { return []*detections.Rule{threshold(t), bruteForce(t)} }
+	one := newRig(t, 1, rules()...)
+	one.publish(story()...)
+	one.selectPartitions(0)
+	one.correlate()
+	one.idle()
+	want := summary(t, one.alerts())
+	require.NotEmpty(t, want)
+
+	three := newRig(t, 3, rules()...)
+	evs := story()
+	three.publish(evs[:10]...)
+	three.selectPartitions(2, 0)
+	three.correlate()
+	three.publish(evs[10:]...)
+	three.selectPartitions(1)
+	three.correlate()
+	three.selectPartitions(0, 2)
+	three.correlate()
+	three.idle()
+	require.Equal(t, want, summary(t, three.alerts()))
+}
+
+// TestRestartLosesNoOpenWindow stops the correlate step in the middle of
+// a window and starts a new one on the same bus and store.
+func TestRestartLosesNoOpenWindow(t *testing.T) {
+	evs := story()
+	whole := newRig(t, 1, threshold(t))
+	whole.publish(evs...)
+	whole.selectPartitions(0)
+	whole.correlate()
+	whole.idle()
+	want := summary(t, whole.alerts())
+
+	r := newRig(t, 1, threshold(t))
+	r.publish(evs[:8]...)
+	r.selectPartitions(0)
+	r.correlate()
+	require.NoError(t, r.cor.Close(context.Background()))
+	r.cor = r.newCorrelate() // a new process: state from the snapshot
+	r.publish(evs[8:]...)
+	r.selectPartitions(0)
+	r.correlate()
+	r.idle()
+	require.Equal(t, want, summary(t, r.alerts()))
+}
+
+// TestCrashReplaysFromSnapshot loses the in-memory state without a final
+// snapshot: the records after the last snapshot are replayed from the bus.
+func TestCrashReplaysFromSnapshot(t *testing.T) {
+	evs := story()
+	whole := newRig(t, 1, threshold(t))
+	whole.publish(evs...)
+	whole.selectPartitions(0)
+	whole.correlate()
+	whole.idle()
+	want := summary(t, whole.alerts())
+
+	r := newRig(t, 1, threshold(t))
+	r.publish(evs[:8]...)
+	r.selectPartitions(0)
+	r.correlate() // snapshot written (SnapshotEvery is tiny)
+	r.publish(evs[8:16]...)
+	r.selectPartitions(0)
+	r.cor = detections.NewCorrelate(r.engine, r.bus, detections.CorrelateOptions{
+		Store: r.store, Sources: 1, SnapshotEvery: time.Hour, Now: func() time.Time { return r.clock },
+	})
+	r.correlate()            // applied, not snapshotted
+	r.cor = r.newCorrelate() // crash: the group resumes after the committed offset
+	r.publish(evs[16:]...)
+	r.selectPartitions(0)
+	r.correlate()
+	r.idle()
+	require.Equal(t, want, summary(t, r.alerts()))
+}
+
+func TestReplayMatchesTheStage(t *testing.T) {
+	evs := story()
+	r := newRig(t, 1, threshold(t), bruteForce(t))
+	r.publish(evs...)
+	r.selectPartitions(0)
+	r.correlate()
+	r.idle()
+	want := summary(t, r.alerts())
+
+	slices.Reverse(evs) // Replay sorts
+	got, err := detections.Replay(context.Background(), []*detections.Rule{threshold(t), bruteForce(t)}, detections.Config{MaxEventIDs: 3}, evs, time.Time{})
+	require.NoError(t, err)
+	m := map[string]*event.Event{}
+	for _, a := range got {
+		m[a.Event.ID] = a
+	}
+	require.Equal(t, want, summary(t, m))
+}
+
+func TestAlertIndexKeepsTheNewestVersion(t *testing.T) {
+	r := newRig(t, 1, threshold(t))
+	r.publish(story()...)
+	r.selectPartitions(0)
+	r.correlate()
+	var recs []bus.Record
+	for p := range r.parts {
+		x, err := r.bus.Read(context.Background(), bus.TopicAlerts, p, bus.OffsetOldest, 1000)
+		require.NoError(t, err)
+		recs = append(recs, x...)
+	}
+	require.NotEmpty(t, recs)
+	ix := detections.NewAlertIndex(r.store, r.bus, nil)
+	require.NoError(t, ix.Handle(context.Background(), recs))
+	// Older versions delivered again, one by one, change nothing.
+	for i := range recs {
+		require.NoError(t, ix.Handle(context.Background(), recs[i:i+1]))
+	}
+	for id, a := range r.alerts() {
+		doc, err := r.store.Get(context.Background(), store.Alerts, id)
+		require.NoError(t, err)
+		var stored event.Event
+		require.NoError(t, event.Unmarshal(doc.Source, &stored))
+		require.Equal(t, get(t, a, detections.FieldAlertCount), get(t, &stored, detections.FieldAlertCount))
+	}
 }

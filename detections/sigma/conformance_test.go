@@ -31,6 +31,10 @@ type suite struct {
 			Match bool           `yaml:"match"`
 			Event map[string]any `yaml:"event"`
 		} `yaml:"events"`
+		// Stream and Hits test the engine rules of Files (Detections):
+		// the events, in event-time order, and every hit expected.
+		Stream []streamEvent `yaml:"stream"`
+		Hits   []wantHit     `yaml:"hits"`
 	} `yaml:"cases"`
 }
 
@@ -55,6 +59,10 @@ func TestConformance(t *testing.T) {
 		for _, c := range s.Cases {
 			t.Run(filepath.Base(file)+"/"+c.Name, func(t *testing.T) {
 				cfg := &sigma.Config{Placeholders: c.Placeholders}
+				if c.Stream != nil {
+					runStream(t, c.Files, cfg, c.Stream, c.Hits)
+					return
+				}
 				var rule *sigma.Rule
 				var err error
 				if c.Files != nil {

@@ -1,9 +1,13 @@
 package sigma_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -45,6 +49,48 @@ func FuzzCompile(f *testing.F) {
 		}
 		if r.Match(e) && !passesPrefilter(r, e) {
 			t.Fatalf("matched but failed prefilter %v", r.Prefilter())
+		}
+	})
+}
+
+// FuzzCorrelation checks that no correlation rule text makes Load,
+// Detections or a state (observing, advancing, snapshot and restore) panic,
+// and that a restored state gives the hits the original gives.
+func FuzzCorrelation(f *testing.F) {
+	data, err := os.ReadFile("testdata/conformance/correlations.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var s suite
+	if err := yaml.Unmarshal(data, &s); err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range s.Cases {
+		for name, body := range c.Files {
+			if name == "corr.yml" || name == "outer.yml" {
+				f.Add([]byte(body))
+			}
+		}
+	}
+	ok := "title: Logon\nid: f0000000-0000-4000-8000-000000000002\nname: successful_logon\n" +
+		"logsource: {product: windows, service: security}\ndetection: {sel: {EventID: 4624}, condition: sel}\n"
+	var events []*event.Event
+	for i, user := range []string{"alice", "bob", "alice", "alice", "bob", "alice"} {
+		e := failure(fmt.Sprintf("e%d", i), user, time.Duration(i*i)*time.Minute)
+		if i%3 == 2 {
+			e.Fields["winlog.event_id"] = int64(4624)
+		}
+		events = append(events, e)
+	}
+	f.Fuzz(func(t *testing.T, corr []byte) {
+		fsys := fstest.MapFS{
+			"fail.yml": {Data: []byte(failRule)}, "ok.yml": {Data: []byte(ok)},
+			"corr.yml": {Data: corr},
+		}
+		rules, _ := sigma.Detections(fsys, &sigma.Config{MaxGroups: 3, MaxGroupEvents: 50})
+		want := run(t, rules, events, -1)
+		if got := run(t, rules, events, 2); !reflect.DeepEqual(got, want) {
+			t.Fatalf("hits after restore %v, want %v", got, want)
 		}
 	})
 }

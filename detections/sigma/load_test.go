@@ -11,12 +11,11 @@ import (
 
 func TestLoadDirectory(t *testing.T) {
 	rules, errs := sigma.Load(os.DirFS("testdata/rules"), nil)
-	if len(rules) != 2 {
-		t.Fatalf("%d rules loaded, want 2", len(rules))
+	if len(rules) != 4 {
+		t.Fatalf("%d rules loaded, want 4", len(rules))
 	}
 	want := []string{
 		`sigma: windows/win_security_bad_modifier.yml: rule "Rule using a modifier Sigma does not define" (7c1d2a0e-3f5b-4b8e-9a61-0d6f4c2b9e13): detection.selection: field "TargetUserName": unsupported construct: modifier "soundex"`,
-		`sigma: windows/win_security_bruteforce_correlation.yml: rule "Many failed logons for one account" (7c1d2a0e-3f5b-4b8e-9a61-0d6f4c2b9e11): unsupported construct: correlation rules are not supported yet`,
 	}
 	if len(errs) != len(want) {
 		t.Fatalf("errors %v", errs)
@@ -33,6 +32,13 @@ func TestLoadDirectory(t *testing.T) {
 	byFile := map[string]*sigma.Rule{}
 	for _, r := range rules {
 		byFile[r.File] = r
+	}
+	bf := byFile["windows/win_security_bruteforce_correlation.yml"]
+	if bf == nil || bf.Correlation == nil || bf.Correlation.Type != sigma.EventCount || bf.Level != sigma.LevelHigh {
+		t.Fatalf("correlation not loaded: %+v", bf)
+	}
+	if refs := bf.Correlation.References(); len(refs) != 1 || refs[0].File != "windows/win_security_failed_logon.yml" {
+		t.Errorf("correlation references %v", refs)
 	}
 	rdp := byFile["windows/win_security_rdp_logon_ja_user.yml"]
 	if rdp == nil || !strings.HasPrefix(rdp.Title, "Remote interactive") {

@@ -55,10 +55,23 @@ type Config struct {
 	// Placeholders are the values of the expand modifier's %name%
 	// placeholders. A rule using a placeholder not listed is a load error.
 	Placeholders map[string][]string
+	// MaxGroups bounds the groups one state of a correlation tracks
+	// (default DefaultMaxGroups); over it, the groups whose latest event is
+	// the oldest are forgotten.
+	MaxGroups int
+	// MaxGroupEvents bounds the events one group of a correlation keeps
+	// within its timespan (default DefaultMaxGroupEvents); a condition
+	// value must be below it.
+	MaxGroupEvents int
 }
 
-// Rule is a compiled Sigma detection rule. It is immutable after Load and
-// safe for concurrent use.
+// Rule is a compiled Sigma detection rule or correlation rule. It is
+// immutable after Load and safe for concurrent use.
+//
+// A correlation rule has Correlation set (and no Logsource): its Match is
+// the correlation's selection (one of the referenced rules matches), its
+// Prefilter the constraints common to every referenced rule, and the
+// aggregation is the Correlation's state.
 type Rule struct {
 	ID             string
 	Name           string // the optional v2 name, referred to by filters
@@ -77,9 +90,12 @@ type Rule struct {
 	FalsePositives []string
 	Fields         []string
 	File           string // path within the loaded file system, when loaded
+	// Correlation is set for a correlation rule.
+	Correlation *Correlation
 
 	matcher   Matcher
 	prefilter []Constraint
+	res       *resolved // the mapping of the rule's log source
 }
 
 // Match reports whether the event matches the rule (log source conditions
@@ -110,6 +126,7 @@ type document struct {
 	FalsePositives StringList `yaml:"falsepositives"`
 	Fields         []string   `yaml:"fields"`
 	Type           string     `yaml:"type"`
+	Generate       *bool      `yaml:"generate"`
 	Action         string     `yaml:"action"`
 	Correlation    yaml.Node  `yaml:"correlation"`
 	Filter         yaml.Node  `yaml:"filter"`
@@ -141,8 +158,9 @@ func parseDocument(data []byte) (*document, error) {
 }
 
 // Compile compiles one rule document. A nil cfg uses the default mapping and
-// no placeholders. Filters and correlations are not rules: Compile reports
-// them (Load applies filters).
+// no placeholders. Filters and correlations need the other rules: Compile
+// reports them (Load applies filters and resolves correlations), after
+// checking a correlation's own section.
 func Compile(doc []byte, cfg *Config) (*Rule, error) {
 	d, err := parseDocument(doc)
 	if err != nil {
@@ -150,6 +168,12 @@ func Compile(doc []byte, cfg *Config) (*Rule, error) {
 	}
 	if d.Filter.Kind != 0 {
 		return nil, ruleErr(d, unsupportedf("a filter is applied to rules by Load, it is not a rule"))
+	}
+	if isCorrelation(d) {
+		if _, err := compileCorrelation(d, cfg); err != nil {
+			return nil, ruleErr(d, err)
+		}
+		return nil, ruleErr(d, unsupportedf("a correlation rule refers to other rules: load it with Load"))
 	}
 	r, err := compileDocument(d, cfg)
 	if err != nil {
@@ -174,8 +198,11 @@ func compileDocument(d *document, cfg *Config) (*Rule, error) {
 	if m == nil {
 		m = defaultMapping
 	}
-	if d.Correlation.Kind != 0 || d.Type == "correlation" {
-		return nil, unsupportedf("correlation rules are not supported yet")
+	if isCorrelation(d) {
+		return nil, invalidf("a correlation rule is not a detection rule")
+	}
+	if d.Generate != nil {
+		return nil, invalidf("generate is an attribute of correlation rules")
 	}
 	if d.Action != "" {
 		return nil, unsupportedf("action: %s (rule collections) is not supported", d.Action)
@@ -205,11 +232,7 @@ func compileDocument(d *document, cfg *Config) (*Rule, error) {
 		Related: d.Related, Level: level, Tags: d.Tags,
 		Logsource: d.Logsource, FalsePositives: d.FalsePositives, Fields: d.Fields,
 	}
-	for _, t := range d.Tags {
-		if rest, ok := strings.CutPrefix(strings.ToLower(t), "attack.t"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
-			r.Techniques = append(r.Techniques, "T"+strings.ToUpper(rest))
-		}
-	}
+	r.Techniques = techniques(d.Tags)
 	all := make(allOf, 0, len(res.conditions)+1)
 	for _, cond := range res.conditions {
 		all = append(all, &condMatch{field: newGetter(cond.Field), values: cond.Values, c: cond})
@@ -217,7 +240,52 @@ func compileDocument(d *document, cfg *Config) (*Rule, error) {
 	all = append(all, det)
 	r.matcher = all
 	r.prefilter = required(all)
+	r.res = res
 	return r, nil
+}
+
+// isCorrelation reports whether the document is a correlation rule.
+func isCorrelation(d *document) bool { return d.Correlation.Kind != 0 || d.Type == "correlation" }
+
+// compileCorrelation reads a correlation rule; its references are resolved
+// by Load.
+func compileCorrelation(d *document, cfg *Config) (*Rule, error) {
+	if d.Title == "" {
+		return nil, invalidf("no title")
+	}
+	level, ok := parseLevel(d.Level)
+	if !ok {
+		return nil, invalidf("unknown level %q", d.Level)
+	}
+	if d.Detection.Kind != 0 || d.Logsource != (Logsource{}) {
+		return nil, invalidf("a correlation rule has no detection or logsource")
+	}
+	if d.Action != "" {
+		return nil, unsupportedf("action: %s (rule collections) is not supported", d.Action)
+	}
+	c, err := parseCorrelation(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rule{
+		ID: d.ID, Name: d.Name, Title: d.Title, Status: d.Status, Description: d.Description,
+		Author: d.Author, References: d.References, Date: d.Date, Modified: d.Modified,
+		Related: d.Related, Level: level, Tags: d.Tags, FalsePositives: d.FalsePositives,
+		Fields: d.Fields, Correlation: c,
+	}
+	r.Techniques = techniques(d.Tags)
+	return r, nil
+}
+
+// techniques returns the ATT&CK technique ids of attack.tNNNN tags.
+func techniques(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if rest, ok := strings.CutPrefix(strings.ToLower(t), "attack.t"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+			out = append(out, "T"+strings.ToUpper(rest))
+		}
+	}
+	return out
 }
 
 var defaultMapping = DefaultMapping()

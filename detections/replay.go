@@ -1,0 +1,157 @@
+package detections
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mamori-soc/mamori/event"
+)
+
+// Replayer runs events through the rules in one process, exactly as the
+// detect stage does with one partition and events arriving in event-time
+// order: it is the engine of `mamori rules test` and `mamori rules
+// backtest`. Add events in event-time order (an event older than the last
+// one is observed late, as in the stage); Finish advances the watermark so
+// that windows close and silences show, and returns the alerts.
+type Replayer struct {
+	en        *Engine
+	p         *partition
+	b         *Batch
+	summaries map[summaryKey]*summary
+	order     []summaryKey
+	last      time.Time
+	alerts    map[string]*event.Event
+	ids       []string
+	events    int64
+}
+
+// NewReplayer returns a replayer for the engine's rules.
+func NewReplayer(en *Engine) *Replayer {
+	r := &Replayer{en: en, p: newPartition(en), summaries: map[summaryKey]*summary{}, alerts: map[string]*event.Event{}}
+	r.b = r.p.alerts.Begin()
+	return r
+}
+
+// Add evaluates one event.
+func (r *Replayer) Add(e *event.Event) {
+	r.events++
+	if e.Timestamp.After(r.last) {
+		// Summaries of buckets that ended are complete; observations the
+		// lateness has passed are due.
+		r.flushSummaries(e.Timestamp)
+		r.last = e.Timestamp
+		r.advance(e.Timestamp.Add(-r.en.cfg.AllowedLateness))
+	}
+	r.en.Evaluate(e, func(rule *Rule, _ Hit) {
+		c := r.en.byID[rule.ID]
+		sm, ok := c.stateful.(Summarizer)
+		if !ok {
+			r.p.apply(c, matchRecord{kind: kindMatch, rule: rule.ID}, e, r.b)
+			return
+		}
+		group := c.stateful.GroupKey(e)
+		k := summaryKey{rule: c, key: strings.Join(group, "\x00"), bucket: windowStart(e.Timestamp, sm.Bucket()).UnixNano()}
+		x := r.summaries[k]
+		if x == nil {
+			x = &summary{first: e.Timestamp, last: e.Timestamp, group: group}
+			r.summaries[k] = x
+			r.order = append(r.order, k)
+		}
+		x.count++
+		x.first = minTime(x.first, e.Timestamp)
+		x.last = maxTime(x.last, e.Timestamp)
+	})
+	r.collect()
+}
+
+// flushSummaries hands the summaries of buckets ended before t (all, for a
+// zero t) to their states.
+func (r *Replayer) flushSummaries(t time.Time) {
+	keep := r.order[:0]
+	for _, k := range r.order {
+		sm := k.rule.stateful.(Summarizer)
+		if !t.IsZero() && time.Unix(0, k.bucket).Add(sm.Bucket()).After(t) {
+			keep = append(keep, k)
+			continue
+		}
+		x := r.summaries[k]
+		delete(r.summaries, k)
+		skel := &event.Event{Timestamp: x.last, Event: event.Meta{ID: summaryID(k.rule.rule.ID, x.group, x.first)}}
+		for i, f := range sm.GroupFields() {
+			if i < len(x.group) && x.group[i] != "" {
+				_ = skel.Set(f, x.group[i])
+			}
+		}
+		r.p.apply(k.rule, matchRecord{kind: kindSummary, rule: k.rule.rule.ID, count: x.count, first: x.first, last: x.last}, skel, r.b)
+	}
+	r.order = keep
+}
+
+func (r *Replayer) advance(w time.Time) {
+	r.p.advance(w, r.b)
+	r.collect()
+}
+
+// collect keeps the latest version of every alert the batch changed.
+func (r *Replayer) collect() {
+	for _, a := range r.b.Alerts() {
+		if _, ok := r.alerts[a.Event.ID]; !ok {
+			r.ids = append(r.ids, a.Event.ID)
+		}
+		r.alerts[a.Event.ID] = a
+	}
+	r.b.Commit()
+	r.b = r.p.alerts.Begin()
+}
+
+// Events returns the number of events added.
+func (r *Replayer) Events() int64 { return r.events }
+
+// Tracked returns the entities the rules' states track.
+func (r *Replayer) Tracked() int { return r.p.tracked() }
+
+// Finish advances the watermark to until (zero: the last event's time) and
+// returns every alert, in the order first created, each in its final
+// version. The Replayer must not be used afterwards.
+func (r *Replayer) Finish(until time.Time) []*event.Event {
+	r.flushSummaries(time.Time{})
+	if until.IsZero() {
+		until = r.last
+	}
+	r.advance(until)
+	r.b.Abort()
+	out := make([]*event.Event, len(r.ids))
+	for i, id := range r.ids {
+		out[i] = r.alerts[id]
+	}
+	return out
+}
+
+// Replay runs the events (sorted by @timestamp, ties by event id, on a copy
+// of the slice) through the rules as the detect stage would, advances the
+// watermark to until (zero: the last event's time) and returns the alerts
+// in creation order, each in its final version.
+func Replay(ctx context.Context, rules []*Rule, cfg Config, events []*event.Event, until time.Time) ([]*event.Event, error) {
+	en, err := New(rules, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(events)
+	slices.SortStableFunc(sorted, func(a, b *event.Event) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Event.ID, b.Event.ID)
+	})
+	r := NewReplayer(en)
+	for i, e := range sorted {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.Add(e)
+	}
+	return r.Finish(until), nil
+}
