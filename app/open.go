@@ -16,6 +16,7 @@ import (
 	"github.com/mamori-soc/mamori/bus/journal"
 	"github.com/mamori-soc/mamori/bus/kafkabus"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/detections"
 	"github.com/mamori-soc/mamori/internal/secret"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/store/esstore"
@@ -125,6 +126,8 @@ func Topics(cfg *config.Config) []bus.TopicConfig {
 		{Name: bus.TopicRawSyslog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicRawWinlog, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicEvents, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
+		{Name: detections.TopicMatches, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
+		{Name: bus.TopicAlerts, Partitions: p, Retention: time.Duration(cfg.Retention.Raw)},
 		{Name: bus.TopicDLQ, Partitions: 1, Retention: time.Duration(cfg.Retention.DLQ)},
 	}
 	// Other shippers' topics: created when missing, so the parse stage can

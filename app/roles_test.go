@@ -18,6 +18,6 @@ func TestParseRoles(t *testing.T) {
 	some, err := app.ParseRoles("parse, index")
 	require.NoError(t, err)
 	require.Equal(t, app.Roles{"parse": true, "index": true}, some)
-	_, err = app.ParseRoles("parse,detect")
-	require.ErrorContains(t, err, `unknown stage "detect"`)
+	_, err = app.ParseRoles("parse,detector")
+	require.ErrorContains(t, err, `unknown stage "detector"`)
 }

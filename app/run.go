@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/dashboards/api"
+	"github.com/mamori-soc/mamori/detections"
 	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
 	"github.com/mamori-soc/mamori/parsers"
@@ -30,14 +31,15 @@ import (
 )
 
 // Roles are the parts of Mamori one process runs (`mamori run --stages`):
-// "ingest" (the edges), "parse", "index", "directory" (the scheduled
+// "ingest" (the edges), "parse", "detect" (detection rules), "index"
+// (events and alerts into the store), "directory" (the scheduled
 // directory sync, when configured: run it in one process) and "api". Spread
 // over processes that share a Kafka bus, they scale out; by default one
 // process runs all.
 type Roles map[string]bool
 
 // AllRoles lists every role in start order.
-var AllRoles = []string{"ingest", "parse", "index", "directory", "api"}
+var AllRoles = []string{"ingest", "parse", "detect", "index", "directory", "api"}
 
 // Everything returns every role: one process running all of Mamori.
 func Everything() Roles {
@@ -95,8 +97,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles)
 		return nil, err
 	}
 	var s store.Store
-	if roles["index"] || roles["api"] || directoryNeedsStore(cfg, roles) {
-		if s, err = OpenStore(ctx, cfg, log, roles["index"] || directorySyncs(cfg, roles)); err != nil {
+	if roles["index"] || roles["api"] || roles["detect"] || directoryNeedsStore(cfg, roles) {
+		if s, err = OpenStore(ctx, cfg, log, roles["index"] || roles["detect"] || directorySyncs(cfg, roles)); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -243,11 +245,22 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 		Name: "index", Topics: []string{bus.TopicEvents},
 		Workers: a.cfg.Stages.Index.Workers, BatchSize: a.cfg.Stages.Index.BatchSize,
 	}, a.bus, pipeline.NewIndex(a.store, store.Events, a.bus, a.log.With("stage", "index"), pm), a.log, sm)
-	for _, r := range []*stage.Runner{parse, index} {
-		if a.roles[r.Name()] {
+	alerts := stage.New(stage.Config{
+		Name: "alerts", Topics: []string{bus.TopicAlerts},
+		Workers: 1, BatchSize: a.cfg.Stages.Index.BatchSize,
+	}, a.bus, detections.NewAlertIndex(a.store, a.bus, a.log.With("stage", "alerts")), a.log, sm)
+	for _, r := range []*stage.Runner{parse, index, alerts} {
+		role := r.Name()
+		if role == "alerts" {
+			role = "index"
+		}
+		if a.roles[role] {
 			a.stages = append(a.stages, r)
 			g.Go(func() error { return r.Run(ctx) })
 		}
+	}
+	if a.roles["detect"] {
+		return a.startDetect(ctx, g, sm)
 	}
 	return nil
 }

@@ -22,9 +22,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/directory"
 	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
+	"github.com/mamori-soc/mamori/kql"
 	psyslog "github.com/mamori-soc/mamori/parsers/syslog"
 	"github.com/mamori-soc/mamori/parsers/winevent"
 	"github.com/mamori-soc/mamori/sessions"
@@ -46,6 +48,11 @@ type Config struct {
 	API       API       `yaml:"api"`
 	Directory Directory `yaml:"directory"`
 	Sessions  Sessions  `yaml:"sessions"`
+	// Calendar is the business calendar: hours, Japanese public holidays,
+	// closures. Detection rules (off hours) and SLA clocks run on it. Its
+	// location defaults to Timezone.
+	Calendar   calendar.Config `yaml:"calendar"`
+	Detections Detections      `yaml:"detections"`
 
 	loc *time.Location
 }
@@ -172,6 +179,8 @@ var Formats = []string{syslog.Format, winevent.FormatXML, winevent.FormatWinlogb
 type Stages struct {
 	Parse StageConfig `yaml:"parse"`
 	Index StageConfig `yaml:"index"`
+	// Detect sizes both steps of the detect stage (select and correlate).
+	Detect StageConfig `yaml:"detect"`
 }
 
 // StageConfig sizes one stage.
@@ -228,6 +237,26 @@ func (s Sessions) Defaults() sessions.Defaults {
 	return sessions.Defaults{MaxDuration: time.Duration(s.MaxDuration), Types: types}
 }
 
+// Detections configures the detect stage: which rules run and how long
+// stateful rules wait for late events.
+type Detections struct {
+	// Builtin runs Mamori's built-in rule pack (default true).
+	Builtin *bool `yaml:"builtin"`
+	// RulesDir holds the organisation's own rules, native and Sigma side
+	// by side (relative paths are relative to the configuration file).
+	RulesDir string `yaml:"rules_dir"`
+	// Disabled lists rule ids that do not run.
+	Disabled []string `yaml:"disabled"`
+	// Exceptions are KQL queries: events matching one never alert.
+	Exceptions []string `yaml:"exceptions"`
+	// AllowedLateness is how long, in event time, stateful rules wait for
+	// events that arrive out of order (default 1m).
+	AllowedLateness Duration `yaml:"allowed_lateness"`
+}
+
+// BuiltinEnabled reports whether the built-in pack runs.
+func (d Detections) BuiltinEnabled() bool { return d.Builtin == nil || *d.Builtin }
+
 // Directory configures the scheduled Active Directory sync (role
 // "directory"): entity records, change events, enrichment in the parse stage
 // and the stale-account report. An empty URL turns it off. The bind password
@@ -280,7 +309,11 @@ func Default() *Config {
 		Stages: Stages{
 			Parse: StageConfig{Workers: 2, BatchSize: 1000},
 			Index: StageConfig{Workers: 1, BatchSize: 5000},
+			// One worker per process, as for parse: a partition's state is
+			// single-threaded, so more workers help only with more partitions.
+			Detect: StageConfig{Workers: 1, BatchSize: 1000},
 		},
+		Detections: Detections{AllowedLateness: Duration(time.Minute)},
 		Retention: Retention{
 			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),
 		},
@@ -308,6 +341,9 @@ func Load(path string) (*Config, error) {
 		}
 		if !filepath.IsAbs(c.DataDir) {
 			c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+		}
+		if d := c.Detections.RulesDir; d != "" && !filepath.IsAbs(d) {
+			c.Detections.RulesDir = filepath.Join(filepath.Dir(path), d)
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(c).Elem(), "MAMORI", os.LookupEnv); err != nil {
@@ -339,6 +375,16 @@ func (c *Config) decode(r io.Reader) error {
 		return err
 	}
 	return nil
+}
+
+// BusinessCalendar returns the business calendar (valid after Validate),
+// its zone defaulting to Timezone.
+func (c *Config) BusinessCalendar() (*calendar.Calendar, error) {
+	cal := c.Calendar
+	if cal.Location == "" {
+		cal.Location = c.Timezone
+	}
+	return calendar.New(cal)
 }
 
 // Location returns the configured time zone (valid after Validate).
@@ -459,7 +505,7 @@ func (c *Config) Validate() error {
 			bad(key+".format", "%q: want one of %s", t.Format, strings.Join(Formats, ", "))
 		}
 	}
-	for name, s := range map[string]StageConfig{"parse": c.Stages.Parse, "index": c.Stages.Index} {
+	for name, s := range map[string]StageConfig{"parse": c.Stages.Parse, "index": c.Stages.Index, "detect": c.Stages.Detect} {
 		if s.Workers < 1 || s.Workers > 64 {
 			bad("stages."+name+".workers", "%d: want 1 to 64", s.Workers)
 		}
@@ -499,6 +545,21 @@ func (c *Config) Validate() error {
 	}
 	if _, err := sessions.ParseTypes(c.Sessions.Types); err != nil {
 		bad("sessions.types", "%v", err)
+	}
+	cal := c.Calendar
+	if cal.Location == "" {
+		cal.Location = c.Timezone
+	}
+	if err := cal.Validate(); err != nil {
+		bad("calendar", "%v", err)
+	}
+	if d := time.Duration(c.Detections.AllowedLateness); d < 0 || d > 24*time.Hour {
+		bad("detections.allowed_lateness", "%s: want 0s to 24h (default 1m)", d)
+	}
+	for i, q := range c.Detections.Exceptions {
+		if _, err := kql.Parse(q); err != nil {
+			bad(fmt.Sprintf("detections.exceptions[%d]", i), "%v", err)
+		}
 	}
 	if d := c.Directory; d.Enabled() {
 		ldap := d.LDAP()

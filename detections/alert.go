@@ -163,8 +163,23 @@ func (b *Batch) Add(r *Rule, h Hit, group []string) {
 		b.touched[id] = o
 		b.order = append(b.order, o)
 	}
-	if len(ids) > 0 && all(ids, o.has) {
-		return
+	if len(ids) > 0 {
+		// Only the events the alert does not list yet count: a hit that
+		// repeats events (a redelivery, a threshold crossed again with
+		// events of the same window) adds just the new ones.
+		fresh := 0
+		for _, s := range ids {
+			if !o.has(s) {
+				fresh++
+			}
+		}
+		if fresh == 0 {
+			return
+		}
+		count = count * int64(fresh) / int64(len(ids))
+		if count < 1 {
+			count = 1
+		}
 	}
 	o.count += count
 	if first.Before(o.first) {
@@ -218,14 +233,6 @@ func (o *openAlert) has(id string) bool {
 	return slices.ContainsFunc(o.ids, func(r eventRef) bool { return r.ID == id })
 }
 
-func all(ss []string, f func(string) bool) bool {
-	for _, s := range ss {
-		if !f(s) {
-			return false
-		}
-	}
-	return true
-}
 
 // Alerts returns the alert documents the batch created or updated, in the
 // order they were first touched.

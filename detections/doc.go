@@ -1,46 +1,54 @@
 // Package detections is the core of Mamori's detection engine: the rule model
 // every rule format compiles to, the dispatch index that hands an event only
 // to the rules that can match it, rule and global exceptions in KQL, alert
-// documents with deterministic ids, deduplication within a suppression window,
-// and the detect stage that reads mamori.events and publishes mamori.alerts.
+// documents with deterministic ids, deduplication within a suppression
+// window, and the two steps of the detect stage.
 //
-// The package has no rule format of its own. Sigma rules (package
-// detections/sigma) and native rules compile to a Rule whose Detector holds
-// the logic; a Rule's metadata (severity, ATT&CK, entity fields, suppression,
-// exceptions) is shared by every format.
+// The package has no rule format of its own. Native rules (package
+// detections/native) and Sigma rules and correlations (detections/sigma)
+// compile to a Rule whose Detector holds the logic; a Rule's metadata
+// (severity, ATT&CK, entity fields, suppression, exceptions) is shared by
+// every format.
 //
 // # Detectors
 //
-// A Detector is stateless: Match reports whether one event matches. A
-// stateful kind (threshold, event_count and value_count correlations, new
-// terms, absence) also implements Observer: the engine then calls Observe
-// with every event that passed the rule's prerequisites, Match and
-// exceptions, and Advance with the event-time watermark after every batch,
-// and alerts on the Hits they return. Match stays the cheap, stateless
-// selection ("a failed logon"), Observe the aggregation ("ten of them for
+// A Detector's Match is the stateless selection ("a failed logon"). A
+// stateful detector (threshold, sequence, correlations, new terms, rate
+// anomaly, absence) also implements Stateful: its GroupKey says which group
+// an event belongs to and its State does the aggregation ("ten of them for
 // one user within five minutes"). Time is always event time (the event's
-// @timestamp), never the wall clock, so a replay gives the same alerts.
+// @timestamp and a watermark derived from it), never the wall clock, so a
+// replay gives the same alerts.
 //
-// # Alerts, deduplication and delivery
+// # The detect stage
+//
+// Select (any number of workers) reads mamori.events, runs the engine and
+// publishes every match to mamori.detect.matches, keyed by the rule and the
+// group key (the dedup key for stateless rules): every match of one group
+// lands in one partition, whichever worker found it. It also reports, per
+// partition of mamori.events, the latest event time it has processed.
+//
+// Correlate (one owner per partition of mamori.detect.matches) derives a
+// watermark from those reports (the earliest event time among busy
+// sources, minus the allowed lateness), observes the matches in event-time
+// order once the watermark has passed them, aggregates hits into alerts and
+// publishes them to mamori.alerts. Its state is snapshotted per partition to
+// the store with the offset it covers; after a restart or a rebalance the
+// snapshot is restored and the records after it are replayed from the bus.
+// So the alerts are the same with one worker or many, and a restart loses
+// no open window.
+//
+// # Alerts and deduplication
 //
 // An alert is an ECS document (event.kind: alert). Hits of one rule with the
-// same dedup key whose event times fall into the same suppression window
-// update one alert (count, first and last seen, triggering event ids)
-// instead of making new ones. Windows are aligned to the Unix epoch
-// (window start = event time truncated to the suppression duration), so the
-// window of an event does not depend on which events came before it: the
-// alert id, derived from the rule id, the dedup key and the window start,
-// is the same on every detect worker and in every replay, and a store that
-// indexes alerts by id keeps one document per alert however often it is
-// re-emitted.
+// same key (a stateful rule's group key, then the rule's dedup key) whose
+// event times fall into the same suppression window update one alert
+// (count, first and last seen, the earliest triggering event ids) instead of
+// making new ones. Windows are aligned to the Unix epoch, so the alert id,
+// derived from the rule id, the key and the window start, is the same on
+// every worker and in every replay. An alert is published again each time
+// it grows; AlertIndex keeps the newest version in the store.
 //
-// The detect stage publishes every alert a batch touched, in its updated
-// form, together with the batch's dead letters in one Publish, and only
-// then commits the updated dedup state: a batch that fails to publish is
-// retried against the state it started from, so at-least-once redelivery
-// within a process neither loses nor double-counts hits. The state lives in
-// memory, bounded by a TTL in event time and by a maximum number of open
-// alerts. After a restart an open window starts again from the events
-// consumed since the last committed offset: its alert keeps its id and is
-// overwritten with the new aggregate (the count restarts), never duplicated.
+// Replayer runs the same code in one process over a list or a stream of
+// events: `mamori rules test` and `mamori rules backtest` use it.
 package detections

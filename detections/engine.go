@@ -331,9 +331,7 @@ func forEachText(v any, buf *[32]byte, fn func(string)) {
 		fn(strconv.FormatBool(x))
 	case []any:
 		for _, el := range x {
-			if _, nested := el.([]any); !nested {
-				forEachText(el, buf, fn)
-			}
+			forEachText(el, buf, fn) // nested arrays flatten, as in KQL
 		}
 	}
 }

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/detections"
+	"github.com/mamori-soc/mamori/detections/builtin"
+	"github.com/mamori-soc/mamori/detections/ruleset"
+	"github.com/mamori-soc/mamori/stage"
+)
+
+// LoadedRules is the rule set of a configuration: the rules that compiled
+// (built-in pack and the organisation's own, minus the disabled ones) and
+// one error per rule file or rule that did not.
+type LoadedRules struct {
+	Rules  []*detections.Rule
+	Errors []error
+}
+
+// LoadRules loads the configured rules. A rule that does not load is an
+// error in the result, not a failure: the others still run.
+func LoadRules(cfg *config.Config) (LoadedRules, error) {
+	cal, err := cfg.BusinessCalendar()
+	if err != nil {
+		return LoadedRules{}, fmt.Errorf("calendar: %w", err)
+	}
+	opts := ruleset.Options{Calendar: cal}
+	var out LoadedRules
+	var sources []fs.FS
+	if cfg.Detections.BuiltinEnabled() {
+		sources = append(sources, builtin.FS())
+	}
+	if dir := cfg.Detections.RulesDir; dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return LoadedRules{}, fmt.Errorf("detections.rules_dir: %s is not a directory", dir)
+		}
+		sources = append(sources, os.DirFS(dir))
+	}
+	seen := map[string]bool{}
+	for _, src := range sources {
+		rules, errs := ruleset.Load(src, opts)
+		out.Errors = append(out.Errors, errs...)
+		for _, r := range rules {
+			switch {
+			case slices.Contains(cfg.Detections.Disabled, r.ID):
+			case seen[r.ID]:
+				out.Errors = append(out.Errors, fmt.Errorf("%w %s: the id of a built-in rule; give your rule another id", detections.ErrInvalidRule, r.ID))
+			default:
+				seen[r.ID] = true
+				out.Rules = append(out.Rules, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Engine compiles the configured rules into a detection engine.
+func Engine(cfg *config.Config, log *slog.Logger) (*detections.Engine, error) {
+	loaded, err := LoadRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, err := range loaded.Errors {
+		log.Error("detection rule not loaded", "err", err)
+	}
+	en, err := detections.New(loaded.Rules, detections.Config{
+		Exceptions:      cfg.Detections.Exceptions,
+		Location:        cfg.Location(),
+		AllowedLateness: time.Duration(cfg.Detections.AllowedLateness),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detections: %w", err)
+	}
+	return en, nil
+}
+
+// startDetect starts the detect stage's two steps.
+func (a *App) startDetect(ctx context.Context, g *errgroup.Group, sm *stage.Metrics) error {
+	en, err := Engine(a.cfg, a.log.With("stage", "detect"))
+	if err != nil {
+		return err
+	}
+	parts, err := a.bus.Partitions(ctx, detections.TopicMatches)
+	if err != nil {
+		return fmt.Errorf("detect: %w", err)
+	}
+	sources, err := a.bus.Partitions(ctx, bus.TopicEvents)
+	if err != nil {
+		return fmt.Errorf("detect: %w", err)
+	}
+	sc := a.cfg.Stages.Detect
+	sel := detections.NewSelect(en, a.bus, parts, a.log.With("stage", "detect"))
+	cor := detections.NewCorrelate(en, a.bus, detections.CorrelateOptions{
+		Store: a.store, Sources: sources, Logger: a.log.With("stage", "correlate"),
+	})
+	selectRunner := stage.New(stage.Config{Name: "detect", Topics: []string{bus.TopicEvents}, Workers: sc.Workers, BatchSize: sc.BatchSize}, a.bus, sel, a.log, sm)
+	correlateRunner := stage.New(stage.Config{Name: "correlate", Topics: []string{detections.TopicMatches}, Workers: sc.Workers, BatchSize: sc.BatchSize}, a.bus, cor, a.log, sm)
+	a.stages = append(a.stages, selectRunner, correlateRunner)
+	g.Go(func() error { sel.Run(ctx, time.Second); return nil })
+	g.Go(func() error { return selectRunner.Run(ctx) })
+	g.Go(func() error {
+		err := correlateRunner.Run(ctx)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := cor.Close(sctx); cerr != nil && !errors.Is(cerr, context.Canceled) {
+			a.log.Warn("detection state not saved at stop; it will be replayed from the bus", "err", cerr)
+		}
+		return err
+	})
+	a.log.Info("detection rules loaded", "rules", len(en.Rules()))
+	return nil
+}
