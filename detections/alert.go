@@ -233,7 +233,6 @@ func (o *openAlert) has(id string) bool {
 	return slices.ContainsFunc(o.ids, func(r eventRef) bool { return r.ID == id })
 }
 
-
 // Alerts returns the alert documents the batch created or updated, in the
 // order they were first touched.
 func (b *Batch) Alerts() []*event.Event {
