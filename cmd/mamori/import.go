@@ -67,7 +67,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	stdlog.SetOutput(io.Discard)
 	defer stdlog.SetOutput(prevOut)
 
-	prog := newProgress(stderr, total)
+	prog := newProgress(stderr, total, "import", true)
 	var done int64
 	im := fileimport.New(fileimport.Options{
 		Publisher: b,
@@ -130,6 +130,8 @@ func summary(w io.Writer, results []*fileimport.Result, failed []error) {
 // progress shows how far an import is: a bar when stderr is a terminal,
 // a line every few seconds otherwise.
 type progress struct {
+	what    string // "import", "backtest"
+	bytes   bool   // done and total are bytes (else events)
 	bar     *progressbar.ProgressBar
 	w       io.Writer
 	total   int64
@@ -140,14 +142,15 @@ type progress struct {
 	done    int64
 }
 
-func newProgress(w io.Writer, total int64) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), every: 5 * time.Second}
+func newProgress(w io.Writer, total int64, what string, bytes bool) *progress {
+	p := &progress{what: what, bytes: bytes, w: w, total: total, start: time.Now(), every: 5 * time.Second}
 	p.last = p.start
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("importing"),
-			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription(what),
+			progressbar.OptionShowBytes(bytes),
+			progressbar.OptionShowCount(),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
@@ -181,8 +184,12 @@ func (p *progress) line(now time.Time) {
 	if p.total > 0 {
 		pct = 100 * float64(p.done) / float64(p.total)
 	}
-	fmt.Fprintf(p.w, "import: %s of %s (%.0f%%), %d records, %s/s, ETA %s\n",
-		mib(p.done), mib(p.total), pct, p.records, mib(int64(rate)), eta)
+	if !p.bytes {
+		fmt.Fprintf(p.w, "%s: %d of %d events (%.0f%%), %.0f events/s, ETA %s\n", p.what, p.done, p.total, pct, rate, eta)
+		return
+	}
+	fmt.Fprintf(p.w, "%s: %s of %s (%.0f%%), %d records, %s/s, ETA %s\n",
+		p.what, mib(p.done), mib(p.total), pct, p.records, mib(int64(rate)), eta)
 }
 
 func (p *progress) finish() {

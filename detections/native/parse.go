@@ -224,7 +224,7 @@ func compile(d *document, opts Options) (*detections.Rule, error) {
 		return nil, errAt("off_hours", "missing (kind is off_hours)")
 	}
 
-	sel := selector{query: kql.ConstMatch(true)}
+	sel := selector{kind: kind, query: kql.ConstMatch(true)}
 	var cond kql.Cond = &kql.Everything{}
 	switch {
 	case d.Query != nil && *d.Query != "":

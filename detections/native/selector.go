@@ -15,9 +15,13 @@ import (
 // optional off-hours filter. As a Detector by itself it is the query and
 // off_hours kinds: every event it matches is a hit.
 type selector struct {
+	kind  string // the rule's kind, for listings
 	query kql.Matcher
 	off   *offHours // nil: no time filter
 }
+
+// Kind returns the rule's kind ("threshold").
+func (s *selector) Kind() string { return s.kind }
 
 var _ detections.Detector = (*selector)(nil)
 

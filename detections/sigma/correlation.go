@@ -159,6 +159,9 @@ const maxReferences = 64
 // in the order of Rules. The slice must not be modified.
 func (c *Correlation) References() []*Rule { return c.refs }
 
+// Kind names the correlation for listings ("sigma event_count").
+func (c *Correlation) Kind() string { return "sigma " + c.Type.String() }
+
 // Match reports whether the event matches one of the referenced rules.
 func (c *Correlation) Match(e *event.Event) bool {
 	for _, r := range c.refs {

@@ -102,6 +102,9 @@ type Rule struct {
 // included).
 func (r *Rule) Match(e *event.Event) bool { return r.matcher.Match(e) }
 
+// Kind names the rule's format for listings.
+func (r *Rule) Kind() string { return "sigma" }
+
 // Prefilter returns constraints every matching event satisfies (log source
 // conditions, then exact values the detection requires, such as event ids).
 // The slice must not be modified.

@@ -1,0 +1,4 @@
+package ruleset
+
+// Subset exposes subset to the tests.
+var Subset = subset
