@@ -266,8 +266,54 @@ func toTime(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("want a time, got %T", v)
 }
 
+// loose defines a typed field kept in Fields rather than in a struct: the
+// catalogue gives it its type (for the stores' mappings and KQL ranges) and
+// converts what is set, so a date read back from JSON is a time again.
+func loose(name string, t Type) *Field {
+	conv := map[Type]func(any) (any, error){
+		Date:   func(v any) (any, error) { return toTime(v) },
+		Long:   func(v any) (any, error) { return toInt(v) },
+		Double: func(v any) (any, error) { return toFloat(v) },
+	}[t]
+	return def(name, t,
+		func(e *Event) (any, bool) {
+			v, ok := e.Fields[name]
+			return v, ok
+		},
+		func(e *Event, v any) error {
+			x, err := conv(v)
+			if err != nil {
+				return err
+			}
+			if e.Fields == nil {
+				e.Fields = make(map[string]any)
+			}
+			e.Fields[name] = x
+			return nil
+		})
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("want a number, got %T", v)
+}
+
 // The typed core. Hot fields are the ones analysts filter on most.
 func init() {
+	// Alerts (package detections) and ECS's event time span.
+	loose("event.start", Date)
+	loose("event.end", Date)
+	loose("event.risk_score", Double)
+	loose("mamori.alert.count", Long)
+	loose("mamori.alert.window_start", Date)
+
 	date("@timestamp", func(e *Event) *time.Time { return &e.Timestamp })
 	str("message", Text, func(e *Event, _ bool) *string { return &e.Message })
 	strs("tags", Keyword, func(e *Event, _ bool) *[]string { return &e.Tags })

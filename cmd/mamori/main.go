@@ -23,7 +23,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "run the pipeline: syslog edges, parse and index stages, API", cmdRun},
+		{"run", "run the pipeline: edges, parse, detect and index stages, API", cmdRun},
 		{"demo", "run the pipeline on a fresh data directory with generated traffic", cmdDemo},
 		{"search", "search events with KQL", cmdSearch},
 		{"export", "stream every matching event as NDJSON", cmdExport},
@@ -31,7 +31,8 @@ func commands() []command {
 		{"accounts", "directory account reports (accounts stale --days 90)", cmdAccounts},
 		{"dlq", "list or replay dead-lettered records (dlq list | dlq replay)", cmdDLQ},
 		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
-		{"rules", "validate Sigma rule files (rules validate DIR)", cmdRules},
+		{"alerts", "search detection alerts with KQL", cmdAlerts},
+		{"rules", "detection rules: rules validate|test|list|backtest", cmdRules},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},
 		{"token", "create an API token (token new --name NAME --role ROLE)", cmdToken},
 	}
