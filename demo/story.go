@@ -25,7 +25,9 @@ import (
 func DetectionStory() [][]byte {
 	tokyo := time.FixedZone("JST", 9*3600)
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, tokyo)
-	at := func(h, m, s int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	records := map[string]int{}
 	var out [][]byte
 	emit := func(t time.Time, computer string, code int, task, outcome string, data map[string]string) {
@@ -60,7 +62,7 @@ func DetectionStory() [][]byte {
 
 	// Routine: the backup service reaches every machine over the network.
 	machines := []string{"FS01", "PC-SOUMU-01", "PC-JINJI-07", "PC-KIKAKU-03"}
-	for i := 0; at(1, 0, 0).Add(time.Duration(i)*5*time.Minute).Before(at(4, 0, 1)); i++ {
+	for i := 0; at(1, 0, 0).Add(time.Duration(i) * 5 * time.Minute).Before(at(4, 0, 1)); i++ {
 		t := at(1, 0, 0).Add(time.Duration(i) * 5 * time.Minute)
 		for j, m := range machines {
 			if m == "PC-KIKAKU-03" && t.After(at(1, 30, 0)) {
