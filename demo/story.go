@@ -4,14 +4,34 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/event"
 )
 
+// StoryDay returns the day DetectionStory is best told on: the latest
+// Japanese public holiday (a closed day) that ended before now, in the
+// calendar's zone. For 26 November 2026 it is 勤労感謝の日, Monday 23
+// November.
+func StoryDay(cal *calendar.Calendar, now time.Time) time.Time {
+	loc := cal.Location()
+	now = now.In(loc)
+	for y := now.Year(); ; y-- {
+		hs := cal.Holidays(y)
+		for i := len(hs) - 1; i >= 0; i-- {
+			d := hs[i].Date
+			day := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+			if !day.AddDate(0, 0, 1).After(now) {
+				return day
+			}
+		}
+	}
+}
+
 // DetectionStory is a scripted night in Windows Security events, as
 // Winlogbeat ships them, on which the built-in rule pack must raise exactly
-// StoryAlerts: on the night of 勤労感謝の日 (Monday 23 November 2026, a
-// public holiday), from 01:00 to 04:00 in Tokyo, four machines log their
-// routine network logons every five minutes while
+// StoryAlerts: on day (a closed day: StoryDay), from 01:00 to 04:00 in its
+// zone, four machines log their routine network logons every five minutes
+// while
 //
 //   - suzuki's password is guessed twelve times on FS01 from 10.20.31.21
 //     (01:10 - 01:15:30);
@@ -22,9 +42,8 @@ import (
 //
 // Events come in time order, one Winlogbeat JSON document each, with unique
 // record ids per computer.
-func DetectionStory() [][]byte {
-	tokyo := time.FixedZone("JST", 9*3600)
-	day := time.Date(2026, 11, 23, 0, 0, 0, 0, tokyo)
+func DetectionStory(day time.Time) [][]byte {
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
 	at := func(h, m, s int) time.Time {
 		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
 	}

@@ -28,7 +28,10 @@ func TestDetectionStory(t *testing.T) {
 	require.Empty(t, errs)
 	p := winevent.NewWinlogbeatParser()
 	var events []*event.Event
-	for i, raw := range demo.DetectionStory() {
+	day := demo.StoryDay(cal, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	require.Equal(t, "2026-11-23", day.Format(time.DateOnly), "勤労感謝の日, a Monday")
+	require.Equal(t, day, demo.StoryDay(cal, time.Date(2026, 11, 24, 0, 0, 0, 0, cal.Location())), "a holiday counts once it is over")
+	for i, raw := range demo.DetectionStory(day) {
 		var e event.Event
 		require.NoError(t, p.Parse(raw, parsers.Meta{}, &e))
 		e.Event.ID = string(rune('a'+i/676)) + string(rune('a'+i/26%26)) + string(rune('a'+i%26))

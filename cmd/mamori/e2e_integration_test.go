@@ -294,10 +294,16 @@ func sendTLS(t *testing.T, addr string, pool *x509.CertPool, msg string) {
 // a generous bound.
 func waitFor(t *testing.T, bin, cfg, query string, n int) []map[string]any {
 	t.Helper()
+	return waitForIn(t, bin, cfg, query, n, "now-2d", "now+2d")
+}
+
+// waitForIn is waitFor over the given time range.
+func waitForIn(t *testing.T, bin, cfg, query string, n int, from, to string) []map[string]any {
+	t.Helper()
 	var docs []map[string]any
-	args := []string{"search", "-c", cfg, query, "--from", "now-2d", "--to", "now+2d", "--output", "ndjson", "--size", "100"}
+	args := []string{"search", "-c", cfg, query, "--from", from, "--to", to, "--output", "ndjson", "--size", "100"}
 	if n > 100 {
-		args = []string{"export", "-q", "-c", cfg, query, "--from", "now-2d", "--to", "now+2d"}
+		args = []string{"export", "-q", "-c", cfg, query, "--from", from, "--to", to}
 	}
 	for range 240 {
 		out, err := exec.Command(bin, args...).Output()
