@@ -180,7 +180,7 @@ func rendered(code int, data map[string]string) string {
 // (https://host:port) as Winlogbeat NDJSON, one batch a second, until ctx
 // ends. It returns how many events the edge accepted.
 func SendWindows(ctx context.Context, g *WindowsGenerator, url, token string, roots *x509.CertPool) (int, error) {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	client := winClient(roots)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	sent := 0
@@ -193,25 +193,49 @@ func SendWindows(ctx context.Context, g *WindowsGenerator, url, token string, ro
 			if len(docs) == 0 {
 				continue
 			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/ingest/v1/winlogbeat", bytes.NewReader(bytes.Join(docs, []byte("\n"))))
-			if err != nil {
-				return sent, err
-			}
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := client.Do(req)
-			if err != nil {
+			if err := postWinlogbeat(ctx, client, url, token, docs); err != nil {
 				if ctx.Err() != nil {
 					return sent, nil
 				}
-				return sent, fmt.Errorf("demo: windows events: %w", err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return sent, fmt.Errorf("demo: windows events: the edge answered %s", resp.Status)
+				return sent, err
 			}
 			sent += len(docs)
 		}
 	}
+}
+
+// SendStory posts DetectionStory, told on day, to the HTTPS edge at url.
+func SendStory(ctx context.Context, day time.Time, url, token string, roots *x509.CertPool) (int, error) {
+	docs := DetectionStory(day)
+	client := winClient(roots)
+	for i := 0; i < len(docs); i += 100 {
+		if err := postWinlogbeat(ctx, client, url, token, docs[i:min(i+100, len(docs))]); err != nil {
+			return i, err
+		}
+	}
+	return len(docs), nil
+}
+
+func winClient(roots *x509.CertPool) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+}
+
+// postWinlogbeat posts Winlogbeat JSON documents as one NDJSON batch.
+func postWinlogbeat(ctx context.Context, client *http.Client, url, token string, docs [][]byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/ingest/v1/winlogbeat", bytes.NewReader(bytes.Join(docs, []byte("\n"))))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("demo: windows events: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("demo: windows events: the edge answered %s", resp.Status)
+	}
+	return nil
 }
 
 // SelfSigned writes a self-signed certificate for 127.0.0.1 and its key to

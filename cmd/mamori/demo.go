@@ -87,6 +87,11 @@ api:
 	}
 
 	self := "go run ./cmd/mamori"
+	cal, err := cfg.BusinessCalendar()
+	if err != nil {
+		return err
+	}
+	storyDay := demo.StoryDay(cal, time.Now())
 	fmt.Fprintf(stdout, `Mamori demo is running (Ctrl-C stops it).
 
   data and config  %s
@@ -105,8 +110,19 @@ Search from another terminal:
   %s sessions -c %s 'user.name:tanaka' --from now-1h --to now
   %s sessions -c %s 'host.name:fs01' --from now-1h --to now
 
+Detection alerts (built-in rules; a scripted night on %s is replayed at start):
+  %s alerts -c %s --from now-30d
+  %s alerts -c %s 'mamori.alert.severity:high and user.name:suzuki' --from now-30d
+  %s rules list -c %s
+
 `, abs, a.Addrs["syslog-udp"], a.Addrs["syslog-tcp"], port(a.Addrs["syslog-udp"]), a.Addrs["http"], a.Addrs["api"], token, a.Addrs["api"],
-		self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath)
+		self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath,
+		storyDay.Format("2006-01-02"), self, cfgPath, self, cfgPath, self, cfgPath)
+	go func() {
+		if _, err := demo.SendStory(ctx, storyDay, "https://"+a.Addrs["http"], ingestToken, roots); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "demo detection story not sent: %v\n", err)
+		}
+	}()
 
 	gen := demo.NewGenerator(uint64(time.Now().UnixNano()), cfg.Location())
 	sent := make(chan int, 1)
@@ -135,8 +151,9 @@ Search from another terminal:
 			return err
 		case <-tick.C:
 			n, err := a.Store().Count(ctx, store.Query{Collection: store.Events})
-			if err == nil {
-				fmt.Fprintf(stdout, "%s  %d events searchable\n", time.Now().In(cfg.Location()).Format("15:04:05"), n)
+			alerts, aerr := a.Store().Count(ctx, store.Query{Collection: store.Alerts})
+			if err == nil && aerr == nil {
+				fmt.Fprintf(stdout, "%s  %d events searchable, %d alerts\n", time.Now().In(cfg.Location()).Format("15:04:05"), n, alerts)
 			}
 		}
 	}

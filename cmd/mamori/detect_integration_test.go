@@ -129,3 +129,55 @@ api: {listen: ""}
 	s.waitAlerts(t, bin, cfgPath)
 	m.stop(t)
 }
+
+// TestKafkaElasticsearchDetections tells the detection story on Kafka and
+// the search node, once with one detect process and once with three (each
+// its own consumer-group member: the select step spreads over them, and the
+// correlate step's partitions, with their state, move between them as they
+// join): both runs store exactly the story's alerts.
+func TestKafkaElasticsearchDetections(t *testing.T) {
+	bootstrap := kafkaBootstrap(t)
+	esURL := searchURL(t)
+	bin := buildMamori(t)
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d detect workers", workers), func(t *testing.T) {
+			run := fmt.Sprintf("d%d%d", workers, time.Now().UnixNano())
+			dir := t.TempDir()
+			pki := testpki.New(t, "mamori ingest", "wec01")
+			ingestToken := "wec-token-" + run
+			cfgPath := filepath.Join(dir, "mamori.yaml")
+			require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+data_dir: %s
+log: {level: info, format: json}
+bus:
+  kafka: {brokers: [%q], partitions: 3, namespace: %s}
+store:
+  elasticsearch: {addresses: [%q], compat: opensearch, namespace: %s, replicas: 0}
+ingest:
+  syslog:
+    listeners: [{name: udp, protocol: udp, address: "127.0.0.1:0"}]
+  http:
+    address: "127.0.0.1:0"
+    tls: {cert_file: %s, key_file: %s}
+    tokens: [{name: wec01, sha256: %s}]
+api: {listen: ""}
+`, filepath.Join(dir, "data"), bootstrap, run, esURL, run, pki.CertFile, pki.KeyFile, sha(ingestToken))), 0o600))
+
+			edge := start(t, bin, cfgPath, "--stages", "ingest,parse")
+			indexer := start(t, bin, cfgPath, "--stages", "index")
+			var detectors []*instance
+			for range workers {
+				detectors = append(detectors, start(t, bin, cfgPath, "--stages", "detect"))
+			}
+			s := newDetectionStory(t)
+			s.post(t, edge.addr(t, "http"), pki, ingestToken)
+			s.stored(t, bin, cfgPath)
+			s.waitAlerts(t, bin, cfgPath)
+			for _, d := range detectors {
+				d.stop(t)
+			}
+			edge.stop(t)
+			indexer.stop(t)
+		})
+	}
+}
