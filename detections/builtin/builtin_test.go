@@ -19,7 +19,7 @@ import (
 
 // load loads the pack with the default calendar (Asia/Tokyo, Japanese
 // holidays, 29 December to 3 January closed), as Mamori does.
-func load(t *testing.T) []*detections.Rule {
+func load(t testing.TB) []*detections.Rule {
 	t.Helper()
 	cal, err := calendar.New(calendar.DefaultConfig())
 	require.NoError(t, err)
