@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -67,6 +68,8 @@ type Engine struct {
 	// stateful are the rules with a Stateful detector; byID finds a rule.
 	stateful []int32
 	byID     map[string]*compiled
+	// prereqs are the distinct prerequisites rules check beyond the index.
+	prereqs []Prerequisite
 
 	scratch sync.Pool
 }
@@ -93,8 +96,9 @@ var stringFields = map[string]func(*event.Event) string{
 type compiled struct {
 	rule       *Rule
 	exceptions []kql.Matcher
-	// rest are the prerequisites the index did not check.
-	rest     []Prerequisite
+	// rest are the prerequisites the index did not check (indexes into
+	// Engine.prereqs).
+	rest     []int32
 	stateful Stateful // nil for a stateless rule
 }
 
@@ -102,8 +106,12 @@ type compiled struct {
 type scratch struct {
 	seen []uint32 // per rule: generation that last queued it
 	gen  uint32
-	cand []int32
-	num  [32]byte
+	// checked and holds memoise prerequisite results within one event:
+	// checked[i] == gen when prereqs[i] was evaluated, holds[i] its result.
+	checked []uint32
+	holds   []bool
+	cand    []int32
+	num     [32]byte
 }
 
 // New validates and compiles the rules (copies: the caller's rules are not
@@ -150,7 +158,9 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 		return nil, errors.Join(errs...)
 	}
 	en.index()
-	en.scratch.New = func() any { return &scratch{seen: make([]uint32, len(en.rules))} }
+	en.scratch.New = func() any {
+		return &scratch{seen: make([]uint32, len(en.rules)), checked: make([]uint32, len(en.prereqs)), holds: make([]bool, len(en.prereqs))}
+	}
 	return en, nil
 }
 
@@ -166,12 +176,27 @@ func compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error
 	return kql.Compile(c), nil
 }
 
-// index files each rule under one of its prerequisites: the one with the
-// fewest values (the most selective, as far as the engine can tell), the
-// first declared on a tie.
+// index files each rule under one of its prerequisites: the one on the
+// field whose values discriminate most among all the rules (the field the
+// rules name the most distinct values of: event.code rather than
+// winlog.channel, which every Windows rule sets to Security), then the one
+// with the fewest values, then the first declared. The other prerequisites
+// are checked per event, each distinct one at most once (rest).
 func (en *Engine) index() {
 	byName := map[string]*indexField{}
 	en.byID = make(map[string]*compiled, len(en.rules))
+	distinct := map[string]map[string]bool{}
+	for _, c := range en.rules {
+		for _, p := range c.rule.Prerequisites {
+			if distinct[p.Field] == nil {
+				distinct[p.Field] = map[string]bool{}
+			}
+			for _, v := range p.Values {
+				distinct[p.Field][v] = true
+			}
+		}
+	}
+	prereqs := map[string]int32{} // distinct prerequisites, by canonical form
 	for i, c := range en.rules {
 		en.byID[c.rule.ID] = c
 		if c.stateful != nil {
@@ -184,11 +209,24 @@ func (en *Engine) index() {
 		}
 		best := 0
 		for j := range pre {
-			if len(pre[j].Values) < len(pre[best].Values) {
+			dj, db := len(distinct[pre[j].Field]), len(distinct[pre[best].Field])
+			if dj > db || dj == db && len(pre[j].Values) < len(pre[best].Values) {
 				best = j
 			}
 		}
-		c.rest = slices.Concat(pre[:best], pre[best+1:])
+		for j, p := range pre {
+			if j == best {
+				continue
+			}
+			key := p.Field + "\x00" + strings.Join(p.Values, "\x00")
+			id, ok := prereqs[key]
+			if !ok {
+				id = int32(len(en.prereqs))
+				prereqs[key] = id
+				en.prereqs = append(en.prereqs, p)
+			}
+			c.rest = append(c.rest, id)
+		}
 		f := byName[pre[best].Field]
 		if f == nil {
 			f = &indexField{name: pre[best].Field, str: stringFields[pre[best].Field], values: map[string][]int32{}}
@@ -240,6 +278,7 @@ func (en *Engine) Evaluate(e *event.Event, emit func(r *Rule, h Hit)) {
 	s.gen++
 	if s.gen == 0 { // wrapped: forget every mark
 		clear(s.seen)
+		clear(s.checked)
 		s.gen = 1
 	}
 	s.cand = s.cand[:0]
@@ -277,7 +316,11 @@ func (en *Engine) Evaluate(e *event.Event, emit func(r *Rule, h Hit)) {
 // run checks one candidate rule against the event.
 func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, Hit)) {
 	for _, p := range c.rest {
-		if !satisfies(e, p, &s.num) {
+		if s.checked[p] != s.gen {
+			s.checked[p] = s.gen
+			s.holds[p] = satisfies(e, en.prereqs[p], &s.num)
+		}
+		if !s.holds[p] {
 			return
 		}
 	}
