@@ -45,7 +45,7 @@ type pendingObs struct {
 	raw  matchRecord // kept for snapshots
 }
 
-type obsHeap []pendingObs
+type obsHeap []*pendingObs
 
 func (h obsHeap) Len() int { return len(h) }
 func (h obsHeap) Less(i, j int) bool {
@@ -58,10 +58,11 @@ func (h obsHeap) Less(i, j int) bool {
 	return h[i].rule.rule.ID < h[j].rule.rule.ID
 }
 func (h obsHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *obsHeap) Push(x any)   { *h = append(*h, x.(pendingObs)) }
+func (h *obsHeap) Push(x any)   { *h = append(*h, x.(*pendingObs)) }
 func (h *obsHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return x
 }
@@ -89,7 +90,7 @@ func (p *partition) apply(c *compiled, m matchRecord, e *event.Event, b *Batch) 
 		p.hits(c, p.state(c).Observe(obs), b)
 		return
 	}
-	heap.Push(&p.pending, pendingObs{rule: c, obs: obs, raw: m})
+	heap.Push(&p.pending, &pendingObs{rule: c, obs: obs, raw: m})
 }
 
 // advance observes, in event-time order, the pending observations the
@@ -99,7 +100,7 @@ func (p *partition) advance(w time.Time, b *Batch) {
 		return
 	}
 	for p.pending.Len() > 0 && !p.pending[0].obs.Last.After(w) {
-		x := heap.Pop(&p.pending).(pendingObs)
+		x := heap.Pop(&p.pending).(*pendingObs)
 		p.hits(x.rule, p.state(x.rule).Observe(x.obs), b)
 	}
 	p.watermark = w

@@ -23,6 +23,7 @@ type Replayer struct {
 	summaries map[summaryKey]*summary
 	order     []summaryKey
 	last      time.Time
+	advanced  time.Time // event time of the last advance
 	alerts    map[string]*event.Event
 	ids       []string
 	events    int64
@@ -39,11 +40,16 @@ func NewReplayer(en *Engine) *Replayer {
 func (r *Replayer) Add(e *event.Event) {
 	r.events++
 	if e.Timestamp.After(r.last) {
-		// Summaries of buckets that ended are complete; observations the
-		// lateness has passed are due.
-		r.flushSummaries(e.Timestamp)
 		r.last = e.Timestamp
-		r.advance(e.Timestamp.Add(-r.en.cfg.AllowedLateness))
+		// Summaries of buckets that ended are complete; observations the
+		// lateness has passed are due. As the stage does once per batch,
+		// the states see the watermark at most once per second of event
+		// time (an Advance may visit every group).
+		if e.Timestamp.Sub(r.advanced) >= time.Second {
+			r.advanced = e.Timestamp
+			r.flushSummaries(e.Timestamp)
+			r.advance(e.Timestamp.Add(-r.en.cfg.AllowedLateness))
+		}
 	}
 	r.en.Evaluate(e, func(rule *Rule, _ Hit) {
 		c := r.en.byID[rule.ID]
@@ -110,7 +116,7 @@ func (r *Replayer) collect() {
 // Events returns the number of events added.
 func (r *Replayer) Events() int64 { return r.events }
 
-// Tracked returns the entities the rules' states track.
+// Tracked returns the entities the rules' states track (after Finish too).
 func (r *Replayer) Tracked() int { return r.p.tracked() }
 
 // Finish advances the watermark to until (zero: the last event's time) and

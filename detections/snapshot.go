@@ -152,7 +152,7 @@ func (p *partition) restore(snap *partSnapshot, log interface{ Warn(string, ...a
 		if obs.Last.IsZero() {
 			obs.Last, obs.First = e.Timestamp, e.Timestamp
 		}
-		heap.Push(&p.pending, pendingObs{rule: c, obs: obs, raw: m})
+		heap.Push(&p.pending, &pendingObs{rule: c, obs: obs, raw: m})
 	}
 	p.alerts.restore(snap.Alerts, p.en)
 	return nil

@@ -3,6 +3,7 @@ package builtin_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -190,4 +191,56 @@ func BenchmarkEngineSigma500(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkMemoryPer100kEntities measures the heap the built-in pack's
+// state holds for 100,000 tracked entities: 100,000 users each failing a
+// logon and logging on from their own address, which the brute-force and
+// password-spray thresholds, the success-after-failures sequence and the
+// new-logon-source first-seen set all track, plus 1,000 hosts for the
+// volume and silence rules. Reported as bytes per tracked entity (every
+// group, window and first-seen term a state counts) and MB per 100,000.
+func BenchmarkMemoryPer100kEntities(b *testing.B) {
+	en, err := detections.New(load(b), detections.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	const users = 100_000
+	mk := func(i int, code string, at time.Time) *event.Event {
+		e := &event.Event{
+			Timestamp: at,
+			Event:     event.Meta{ID: fmt.Sprintf("e%d-%s", i, code), Code: code, Kind: "event", Category: []string{"authentication"}},
+			User:      &event.User{Name: fmt.Sprintf("user%06d", i), Domain: "CITY"},
+			Host:      &event.Host{Name: fmt.Sprintf("pc-%04d", i%1000)},
+			Source:    &event.Endpoint{IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)},
+			Fields:    map[string]any{"winlog.channel": "Security", "winlog.logon.type": "Network"},
+		}
+		if code == "4625" {
+			e.Event.Outcome = "failure"
+		} else {
+			e.Event.Outcome = "success"
+		}
+		return e
+	}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := detections.NewReplayer(en)
+		for i := range users {
+			at := t0.Add(time.Duration(i) * time.Millisecond)
+			r.Add(mk(i, "4625", at))
+			r.Add(mk(i, "4624", at.Add(500*time.Microsecond)))
+		}
+		r.Finish(time.Time{}) // every observation in its state
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		tracked := r.Tracked()
+		heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		b.ReportMetric(heap/float64(tracked), "B/entity")
+		b.ReportMetric(float64(tracked), "entities")
+		b.ReportMetric(heap/float64(tracked)*100_000/1e6, "MB/100k-entities")
+		runtime.KeepAlive(r)
+	}
 }
