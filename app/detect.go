@@ -14,9 +14,11 @@ import (
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/dashboards/api"
 	"github.com/mamori-soc/mamori/detections"
 	"github.com/mamori-soc/mamori/detections/builtin"
 	"github.com/mamori-soc/mamori/detections/ruleset"
+	"github.com/mamori-soc/mamori/detections/ruletest"
 	"github.com/mamori-soc/mamori/stage"
 )
 
@@ -28,28 +30,54 @@ type LoadedRules struct {
 	Errors []error
 }
 
-// LoadRules loads the configured rules. A rule that does not load is an
-// error in the result, not a failure: the others still run.
-func LoadRules(cfg *config.Config) (LoadedRules, error) {
-	cal, err := cfg.BusinessCalendar()
-	if err != nil {
-		return LoadedRules{}, fmt.Errorf("calendar: %w", err)
-	}
-	opts := ruleset.Options{Calendar: cal}
-	var out LoadedRules
-	var sources []fs.FS
+// RuleSource is one place rules come from: the built-in pack or a
+// directory.
+type RuleSource struct {
+	Name string // "built-in" or the directory
+	FS   fs.FS
+}
+
+// RuleSources returns the configured rule sources: the built-in pack (unless
+// turned off), then detections.rules_dir.
+func RuleSources(cfg *config.Config) ([]RuleSource, error) {
+	var out []RuleSource
 	if cfg.Detections.BuiltinEnabled() {
-		sources = append(sources, builtin.FS())
+		out = append(out, RuleSource{Name: "built-in", FS: builtin.FS()})
 	}
 	if dir := cfg.Detections.RulesDir; dir != "" {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return LoadedRules{}, fmt.Errorf("detections.rules_dir: %s is not a directory", dir)
+			return nil, fmt.Errorf("detections.rules_dir: %s is not a directory", dir)
 		}
-		sources = append(sources, os.DirFS(dir))
+		out = append(out, RuleSource{Name: dir, FS: os.DirFS(dir)})
 	}
+	return out, nil
+}
+
+// RuleOptions are the loading options of the configuration (its business
+// calendar).
+func RuleOptions(cfg *config.Config) (ruleset.Options, error) {
+	cal, err := cfg.BusinessCalendar()
+	if err != nil {
+		return ruleset.Options{}, fmt.Errorf("calendar: %w", err)
+	}
+	return ruleset.Options{Calendar: cal}, nil
+}
+
+// LoadRules loads the configured rules. A rule that does not load is an
+// error in the result, not a failure: the others still run.
+func LoadRules(cfg *config.Config) (LoadedRules, error) {
+	opts, err := RuleOptions(cfg)
+	if err != nil {
+		return LoadedRules{}, err
+	}
+	sources, err := RuleSources(cfg)
+	if err != nil {
+		return LoadedRules{}, err
+	}
+	var out LoadedRules
 	seen := map[string]bool{}
 	for _, src := range sources {
-		rules, errs := ruleset.Load(src, opts)
+		rules, errs := ruleset.Load(src.FS, opts)
 		out.Errors = append(out.Errors, errs...)
 		for _, r := range rules {
 			switch {
@@ -83,6 +111,30 @@ func Engine(cfg *config.Config, log *slog.Logger) (*detections.Engine, error) {
 		return nil, fmt.Errorf("detections: %w", err)
 	}
 	return en, nil
+}
+
+// TestRules runs the rule test files of each configured rule source (the
+// built-in pack, then detections.rules_dir) against the rules of that
+// source, as `mamori rules test` does: POST /api/v1/rules/test.
+func TestRules(ctx context.Context, cfg *config.Config) ([]api.RuleTestRun, error) {
+	opts, err := RuleOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := RuleSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]api.RuleTestRun, len(sources))
+	for i, src := range sources {
+		var rules []*detections.Rule
+		runs[i].Source = src.Name
+		rules, runs[i].LoadErrors = ruleset.Load(src.FS, opts)
+		if runs[i].Report, err = ruletest.Run(ctx, src.FS, rules, detections.Config{Location: cfg.Location()}); err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
 }
 
 // startDetect starts the detect stage's two steps.

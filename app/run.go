@@ -310,6 +310,14 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
 		Sessions: a.cfg.Sessions.Defaults(),
+		Rules: api.RulesProvider{
+			Load: func() ([]*detections.Rule, []error, error) {
+				loaded, err := LoadRules(a.cfg)
+				return loaded.Rules, loaded.Errors, err
+			},
+			Test:   func(ctx context.Context) ([]api.RuleTestRun, error) { return TestRules(ctx, a.cfg) },
+			Engine: func() (*detections.Engine, error) { return Engine(a.cfg, a.log.With("component", "api")) },
+		},
 	})
 	ln, err := net.Listen("tcp", a.cfg.API.Listen)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detections"
 	"github.com/mamori-soc/mamori/detections/backtest"
-	"github.com/mamori-soc/mamori/detections/builtin"
 	"github.com/mamori-soc/mamori/detections/ruleset"
 	"github.com/mamori-soc/mamori/detections/ruletest"
 	"github.com/mamori-soc/mamori/event"
@@ -73,11 +72,10 @@ func loadRuleSources(cfgPath string, positional []string) (*config.Config, []rul
 	if err != nil {
 		return nil, nil, err
 	}
-	cal, err := cfg.BusinessCalendar()
+	opts, err := app.RuleOptions(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := ruleset.Options{Calendar: cal}
 	var sources []ruleSource
 	if len(positional) == 1 {
 		dir := positional[0]
@@ -86,11 +84,12 @@ func loadRuleSources(cfgPath string, positional []string) (*config.Config, []rul
 		}
 		sources = append(sources, ruleSource{name: dir, fsys: os.DirFS(dir)})
 	} else {
-		if cfg.Detections.BuiltinEnabled() {
-			sources = append(sources, ruleSource{name: "built-in", fsys: builtin.FS()})
+		configured, err := app.RuleSources(cfg)
+		if err != nil {
+			return nil, nil, err
 		}
-		if dir := cfg.Detections.RulesDir; dir != "" {
-			sources = append(sources, ruleSource{name: dir, fsys: os.DirFS(dir)})
+		for _, src := range configured {
+			sources = append(sources, ruleSource{name: src.Name, fsys: src.FS})
 		}
 	}
 	for i := range sources {

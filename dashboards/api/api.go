@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -86,12 +87,18 @@ type Options struct {
 	Now    func() time.Time
 	// Sessions are the configured defaults of /api/v1/sessions.
 	Sessions sessions.Defaults
+	// Rules gives /api/v1/rules and its test and backtest routes the
+	// configured detection rules; those routes answer 501 Not Implemented
+	// without it.
+	Rules RulesProvider
 }
 
 // Server is the HTTP handler.
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
+	// backtests holds a token per running backtest (see maxBacktests).
+	backtests chan struct{}
 }
 
 // New builds the handler.
@@ -105,7 +112,7 @@ func New(opts Options) *Server {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), backtests: make(chan struct{}, maxBacktests)}
 	// Public by design: liveness, readiness and metrics carry no user data.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -115,6 +122,10 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/v1/events/search", s.auth(Viewer, s.searchEvents))
 	s.mux.Handle("GET /api/v1/accounts/stale", s.auth(Viewer, s.staleAccounts))
 	s.mux.Handle("GET /api/v1/sessions", s.auth(Viewer, s.listSessions))
+	s.mux.Handle("GET /api/v1/alerts", s.auth(Viewer, s.searchAlerts))
+	s.mux.Handle("GET /api/v1/rules", s.auth(Viewer, s.listRules))
+	s.mux.Handle("POST /api/v1/rules/test", s.auth(Analyst, s.testRules))
+	s.mux.Handle("POST /api/v1/rules/backtest", s.auth(Analyst, s.backtest))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}))
@@ -169,8 +180,12 @@ func (s *Server) auth(role Role, next http.HandlerFunc) http.Handler {
 		start := time.Now()
 		next(rec, r.WithContext(context.WithValue(r.Context(), ctxKey{}, found)))
 		// The audit trail of who asked for what; never the token itself.
+		query := r.URL.Query().Get("q")
+		if query == "" {
+			query = r.URL.Query().Get("query")
+		}
 		s.opts.Logger.Info("api request", "token", found.Name, "method", r.Method, "path", r.URL.Path,
-			"query", r.URL.Query().Get("q"), "status", rec.status, "duration", time.Since(start))
+			"query", query, "status", rec.status, "duration", time.Since(start))
 	})
 }
 
@@ -184,6 +199,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushes and
+// write deadlines of streamed answers).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func bearer(r *http.Request) (string, bool) {
 	const prefix = "Bearer "
@@ -224,21 +243,38 @@ type SearchResponse struct {
 // searchEvents answers GET /api/v1/events/search?q=KQL&from=&to=&sort=&size=&after=.
 func (s *Server) searchEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := search.Request{Query: q.Get("q"), From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), After: q.Get("after")}
+	req, err := searchParams(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	req.Query = q.Get("q")
+	s.search(w, r, store.Events, req)
+}
+
+// searchParams reads the time range, sort and paging parameters of a
+// search (from, to, sort, size, after).
+func searchParams(q url.Values) (search.Request, error) {
+	req := search.Request{From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), After: q.Get("after")}
 	if v := q.Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "size: want a whole number")
-			return
+			return req, errors.New("size: want a whole number")
 		}
 		req.Size = n
 	}
+	return req, nil
+}
+
+// search answers a search of one collection with a SearchResponse.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, collection string, req search.Request) {
 	now := s.opts.Now()
 	resolved, err := search.Resolve(req, now, s.opts.Location)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	resolved.Collection = collection
 	res, next, err := search.Run(r.Context(), s.opts.Store, resolved)
 	if err != nil {
 		status := http.StatusInternalServerError
@@ -249,7 +285,7 @@ func (s *Server) searchEvents(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusServiceUnavailable
 		}
 		if status == http.StatusInternalServerError {
-			s.opts.Logger.Error("search failed", "err", err)
+			s.opts.Logger.Error("search failed", "collection", collection, "err", err)
 		}
 		writeError(w, status, err.Error())
 		return
