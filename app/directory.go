@@ -36,7 +36,8 @@ func (a *App) startDirectory(ctx context.Context, g *errgroup.Group) error {
 	if a.roles["parse"] {
 		en = directory.NewEnricher(directory.EnricherOptions{
 			Store: a.store, Refresh: min(time.Duration(d.Interval), 5*time.Minute),
-			Logger: a.log.With("component", "directory-enrichment"),
+			StaleAfter: time.Duration(d.StaleAfter),
+			Logger:     a.log.With("component", "directory-enrichment"),
 		})
 		a.enricher = en
 		g.Go(func() error { return en.Run(ctx) })

@@ -279,6 +279,10 @@ type Directory struct {
 	// PrivilegedGroups are well-known group names (matched by SID), SIDs,
 	// DNs or other group names; empty: directory.DefaultPrivilegedGroups.
 	PrivilegedGroups []string `yaml:"privileged_groups"`
+	// StaleAfter is how long an account may go without a logon before the
+	// parse stage marks its events stale (mamori.user.account_state; default
+	// 90d, directory.DefaultStaleAfter).
+	StaleAfter Duration `yaml:"stale_after"`
 }
 
 // Enabled reports whether a directory is configured.
@@ -321,7 +325,7 @@ func Default() *Config {
 		Sessions: Sessions{MaxDuration: Duration(sessions.DefaultMaxDuration), Types: sessions.DefaultTypes.String()},
 		Directory: Directory{
 			PasswordEnv: directory.DefaultPasswordEnv, PageSize: 500, Timeout: Duration(30 * time.Second),
-			Interval: Duration(directory.DefaultInterval),
+			Interval: Duration(directory.DefaultInterval), StaleAfter: Duration(directory.DefaultStaleAfter),
 		},
 	}
 }
@@ -574,6 +578,9 @@ func (c *Config) Validate() error {
 		}
 		if d.Interval < Duration(time.Minute) {
 			bad("directory.interval", "%s: want at least 1m (default 1h)", time.Duration(d.Interval))
+		}
+		if d.StaleAfter < Duration(24*time.Hour) {
+			bad("directory.stale_after", "%s: want at least 1d (default 90d)", time.Duration(d.StaleAfter))
 		}
 		if _, err := directory.NewPrivileged(d.PrivilegedGroups); err != nil {
 			errs = append(errs, errors.New("config: directory."+strings.TrimPrefix(err.Error(), directory.ErrConfig.Error()+": ")))

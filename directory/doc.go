@@ -15,8 +15,10 @@
 // turns the difference between the stored records and a new snapshot into
 // ECS change events (event.dataset mamori.directory) with deterministic ids,
 // the first sync being a silent baseline; an Enricher (enrich.go) adds the
-// account's full name, department, title and privileged groups to events in
-// the parse stage from an in-memory copy of the records; StaleAccounts
-// (stale.go) lists inactive, expired-but-enabled and
-// logged-on-after-disable accounts.
+// account's full name, department, title, privileged groups and state
+// (mamori.user.account_state: disabled, expired, deleted, locked or stale
+// at the event's time, so rules can flag logons by leavers' accounts) to
+// events in the parse stage from an in-memory copy of the records, deleted
+// accounts included; StaleAccounts (stale.go) lists inactive,
+// expired-but-enabled and logged-on-after-disable accounts.
 package directory

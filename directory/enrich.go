@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,18 +14,79 @@ import (
 )
 
 // Fields that enrichment adds besides ECS user.full_name. ECS has no field
-// for a department, a job title or administrative group membership, and
-// ECS reserves user.* for its own fields (a later ECS version could define
-// user.department differently); Mamori's own namespace keeps them apart, as
-// ECS advises for custom fields. All three are keywords, which is what the
-// field catalogue gives a field it does not list (event.TypeOf), in both
-// stores and the in-memory matcher: "mamori.user.privileged_groups:*"
-// selects privileged accounts.
+// for a department, a job title, administrative group membership or the
+// state of an account, and ECS reserves user.* for its own fields (a later
+// ECS version could define user.department differently); Mamori's own
+// namespace keeps them apart, as ECS advises for custom fields. All four
+// are keywords, which is what the field catalogue gives a field it does not
+// list (event.TypeOf), in both stores and the in-memory matcher:
+// "mamori.user.privileged_groups:*" selects privileged accounts, and
+// "mamori.user.account_state:(disabled or expired or deleted or stale)"
+// logons by leavers' accounts.
 const (
 	FieldDepartment       = "mamori.user.department"
 	FieldTitle            = "mamori.user.title"
 	FieldPrivilegedGroups = "mamori.user.privileged_groups"
+	// FieldAccountState lists the account's states (AccountState) at the
+	// event's @timestamp, in the order of the constants below; it is absent
+	// when the account is in none of them.
+	FieldAccountState = "mamori.user.account_state"
 )
+
+// AccountState is one value of FieldAccountState.
+type AccountState string
+
+// The states of an account. Disabled, deleted and locked are the account's
+// state at the last sync the enricher loaded; expired and stale are judged
+// at the event's time.
+const (
+	// StateDeleted: the sync no longer finds the object (Record.Deleted).
+	StateDeleted AccountState = "deleted"
+	// StateDisabled: userAccountControl has ACCOUNTDISABLE.
+	StateDisabled AccountState = "disabled"
+	// StateExpired: accountExpires is set and before the event.
+	StateExpired AccountState = "expired"
+	// StateLocked: the account was locked out (the lockout bit of
+	// msDS-User-Account-Control-Computed).
+	StateLocked AccountState = "locked"
+	// StateStale: no logon for StaleAfter before the event, by
+	// Record.Inactive, the test StaleAccounts applies to the directory
+	// records: lastLogonTimestamp no later than the event less StaleAfter,
+	// or, for an account that never logged on, created no later than that.
+	// Unlike the report's inactive list, disabled and deleted accounts can
+	// be stale too, and Mamori's own logon events are not consulted (the
+	// parse stage does no I/O): the first logon after a long pause is
+	// marked, and so are the next ones until a sync brings the new
+	// lastLogonTimestamp.
+	StateStale AccountState = "stale"
+)
+
+// DefaultStaleAfter is the time without a logon after which an account is
+// stale, as for the default of StaleOptions.Days.
+const DefaultStaleAfter = 90 * 24 * time.Hour
+
+// States returns the account's states (see AccountState) for an event at
+// time at, or none. A zero at leaves out the states that depend on the
+// time, expired and stale; staleAfter <= 0 leaves out stale.
+func (r *Record) States(at time.Time, staleAfter time.Duration) []AccountState {
+	var out []AccountState
+	if r.Deleted() {
+		out = append(out, StateDeleted)
+	}
+	if r.Disabled() {
+		out = append(out, StateDisabled)
+	}
+	if !at.IsZero() && r.Expired(at) {
+		out = append(out, StateExpired)
+	}
+	if r.UAC != nil && r.UAC.Locked {
+		out = append(out, StateLocked)
+	}
+	if !at.IsZero() && staleAfter > 0 && r.Inactive(at.Add(-staleAfter)) {
+		out = append(out, StateStale)
+	}
+	return out
+}
 
 // setAccountContext adds what the directory knows about the event's user:
 // user.full_name (when the event has none), department, title and
@@ -47,6 +109,20 @@ func setAccountContext(e *event.Event, r *Record) {
 	}
 }
 
+// setAccountState sets FieldAccountState from the account's states at the
+// event's @timestamp, or nothing when it has none.
+func setAccountState(e *event.Event, r *Record, staleAfter time.Duration) {
+	states := r.States(e.Timestamp, staleAfter)
+	if len(states) == 0 {
+		return
+	}
+	vals := make([]string, len(states))
+	for i, s := range states {
+		vals[i] = string(s)
+	}
+	_ = e.Set(FieldAccountState, vals)
+}
+
 // EnricherOptions configure an Enricher.
 type EnricherOptions struct {
 	// Store holds the records (read only).
@@ -54,12 +130,16 @@ type EnricherOptions struct {
 	// Refresh is how often the records are checked for changes (default
 	// 5 minutes).
 	Refresh time.Duration
-	// MaxAccounts bounds the accounts held in memory (default 1,000,000,
-	// about 300 MB at most); beyond it the rest are not enriched and a
-	// warning says so.
+	// MaxAccounts bounds the accounts held in memory, deleted ones included
+	// (default 1,000,000, about 300 MB at most); beyond it the rest, deleted
+	// accounts first, are not enriched and a warning says so.
 	MaxAccounts int
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// StaleAfter is how long an account may go without a logon before the
+	// events of its next logons are marked stale (FieldAccountState;
+	// default DefaultStaleAfter, 90 days).
+	StaleAfter time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Enricher adds directory context to events in the parse stage. It holds
@@ -90,6 +170,9 @@ func NewEnricher(opts EnricherOptions) *Enricher {
 	if opts.MaxAccounts <= 0 {
 		opts.MaxAccounts = 1_000_000
 	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = DefaultStaleAfter
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -99,10 +182,13 @@ func NewEnricher(opts EnricherOptions) *Enricher {
 	return &Enricher{opts: opts, nudge: make(chan struct{}, 1)}
 }
 
-// Enrich adds user.full_name, department, title and privileged groups to an
+// Enrich adds user.full_name, department, title, privileged groups and the
+// account's state (FieldAccountState, at the event's @timestamp) to an
 // event whose user is a known account, found by user.id (the SID) first,
 // then by user.name within the directory's domain (user.domain names it, or
-// the event names no domain and no SID). It never blocks.
+// the event names no domain and no SID). Deleted accounts are known too, so
+// that their use is marked: a name finds a deleted account only when no
+// live account has it. It never blocks.
 func (x *Enricher) Enrich(e *event.Event) {
 	if e.User == nil {
 		return
@@ -113,11 +199,13 @@ func (x *Enricher) Enrich(e *event.Event) {
 	}
 	if r := idx.lookup(e.User.ID, e.User.Name, e.User.Domain); r != nil {
 		setAccountContext(e, r)
+		setAccountState(e, r, x.opts.StaleAfter)
 	}
 }
 
-// Lookup finds the live account an event's user.id, user.name and
-// user.domain name, as Enrich does.
+// Lookup finds the account an event's user.id, user.name and user.domain
+// name, as Enrich does: a live one, or a deleted one (Record.Deleted) that
+// no live account replaced.
 func (x *Enricher) Lookup(sid, name, domain string) (*Record, bool) {
 	idx := x.cur.Load()
 	if idx == nil {
@@ -147,31 +235,44 @@ func (idx *enrichIndex) lookup(sid, name, domain string) *Record {
 	return idx.byName[strings.ToLower(name)]
 }
 
-// Use replaces the enricher's copy with these records (deleted records and
-// groups are left out).
+// Use replaces the enricher's copy with these records (groups are left
+// out). Live accounts come first: a SID or name that a deleted account
+// shares with a live one finds the live one, and MaxAccounts leaves out
+// deleted accounts before live ones. Among deleted accounts, the most
+// recently deleted one keeps a shared name.
 func (x *Enricher) Use(records []Record) {
 	idx := &enrichIndex{loaded: x.opts.Now(), bySID: map[string]*Record{}, byName: map[string]*Record{}}
-	n := 0
+	var live, deleted []*Record
 	for i := range records {
-		r := &records[i]
-		if !r.Account() || r.Deleted() {
-			continue
+		switch r := &records[i]; {
+		case !r.Account():
+		case r.Deleted():
+			deleted = append(deleted, r)
+		default:
+			live = append(live, r)
 		}
-		if n >= x.opts.MaxAccounts {
-			x.opts.Logger.Warn("directory enrichment: too many accounts, the rest are not enriched",
-				"max_accounts", x.opts.MaxAccounts, "accounts", countAccounts(records))
-			break
-		}
-		n++
+	}
+	slices.SortStableFunc(deleted, func(a, b *Record) int { return b.Mamori.DeletedAt.Compare(a.Mamori.DeletedAt) })
+	accounts := append(live, deleted...)
+	if len(accounts) > x.opts.MaxAccounts {
+		x.opts.Logger.Warn("directory enrichment: too many accounts, the rest are not enriched",
+			"max_accounts", x.opts.MaxAccounts, "accounts", len(live), "deleted_accounts", len(deleted))
+		accounts = accounts[:x.opts.MaxAccounts]
+	}
+	for _, r := range accounts {
 		slim := slimRecord(r)
 		if idx.domain.DNS == "" && idx.domain.NetBIOS == "" {
 			idx.domain = Domain{DNS: r.Domain.DNS, NetBIOS: r.Domain.NetBIOS, SID: r.Domain.SID}
 		}
 		if r.SID != "" {
-			idx.bySID[r.SID] = slim
+			if _, taken := idx.bySID[r.SID]; !taken || !r.Deleted() {
+				idx.bySID[r.SID] = slim
+			}
 		}
 		if r.SAMAccountName != "" {
-			idx.byName[strings.ToLower(r.SAMAccountName)] = slim
+			if _, taken := idx.byName[strings.ToLower(r.SAMAccountName)]; !taken || !r.Deleted() {
+				idx.byName[strings.ToLower(r.SAMAccountName)] = slim
+			}
 		}
 		if r.UserPrincipalName != "" {
 			if _, taken := idx.byName[strings.ToLower(r.UserPrincipalName)]; !taken {
@@ -182,16 +283,6 @@ func (x *Enricher) Use(records []Record) {
 	x.cur.Store(idx)
 }
 
-func countAccounts(records []Record) int {
-	n := 0
-	for i := range records {
-		if records[i].Account() && !records[i].Deleted() {
-			n++
-		}
-	}
-	return n
-}
-
 // slimRecord keeps only what enrichment needs, so memory stays proportional
 // to the accounts, not to their group lists.
 func slimRecord(r *Record) *Record {
@@ -199,6 +290,8 @@ func slimRecord(r *Record) *Record {
 		Kind: r.Kind, Domain: r.Domain, GUID: r.GUID, SID: r.SID, SAMAccountName: r.SAMAccountName,
 		UserPrincipalName: r.UserPrincipalName, DisplayName: r.DisplayName, Department: r.Department, Title: r.Title,
 		PrivilegedGroups: r.PrivilegedGroups, UAC: r.UAC,
+		WhenCreated: r.WhenCreated, LastLogonTimestamp: r.LastLogonTimestamp, AccountExpires: r.AccountExpires,
+		Mamori: Observed{DeletedAt: r.Mamori.DeletedAt},
 	}
 }
 

@@ -127,9 +127,26 @@ func (r *Record) Disabled() bool { return r.UAC != nil && r.UAC.Disabled }
 // Account reports a user or computer.
 func (r *Record) Account() bool { return r.Kind == KindUser || r.Kind == KindComputer }
 
-// Expired reports whether accountExpires is set and before now.
+// Expired reports whether accountExpires is set and before now. Active
+// Directory's two "never" values, 0 and 0x7FFFFFFFFFFFFFFF, are read as the
+// zero time (see FileTime), so such an account never expires.
 func (r *Record) Expired(now time.Time) bool {
 	return !r.AccountExpires.IsZero() && r.AccountExpires.Before(now)
+}
+
+// Inactive reports whether, as far as the record tells, the account has not
+// logged on since cutoff: it was created no later than cutoff and Active
+// Directory's lastLogonTimestamp, when it has one, is no later than cutoff
+// either (an account that never logged on is judged by its age alone).
+// StaleAccounts lists such an enabled account when Mamori's logon events do
+// not show a logon since cutoff either; the Enricher marks such an account
+// stale (StateStale) with the event's time less StaleAfter as cutoff.
+//
+// lastLogonTimestamp is replicated only when it is older than
+// msDS-LogonTimeSyncInterval (9 to 14 days by default), so it can lag the
+// true last logon by up to two weeks.
+func (r *Record) Inactive(cutoff time.Time) bool {
+	return !r.WhenCreated.After(cutoff) && !r.LastLogonTimestamp.After(cutoff)
 }
 
 // Name is the display form used in messages: "tanaka (田中 太郎)".

@@ -245,6 +245,8 @@ func TestDirectorySyncRecordsChangesEnrichmentStale(t *testing.T) {
 	assert.False(t, ok)
 	v, _ = logons[1].Get(directory.FieldPrivilegedGroups)
 	assert.Equal(t, []any{"Administrators", "Domain Admins"}, v, "read back from the published JSON")
+	v, _ = logons[2].Get(directory.FieldAccountState)
+	assert.Equal(t, []any{"disabled"}, v, "created in this run: disabled, not stale")
 
 	// 4. The stale report: the disabled account logged on afterwards; the
 	// expired one is still enabled.

@@ -146,7 +146,7 @@ func StaleAccounts(ctx context.Context, st store.Store, opts StaleOptions) (*Sta
 	// (a) Enabled accounts with no logon since the cutoff.
 	var candidates []*Record
 	for _, r := range accounts {
-		if r.Deleted() || r.Disabled() || r.WhenCreated.After(cutoff) || r.LastLogonTimestamp.After(cutoff) {
+		if r.Deleted() || r.Disabled() || !r.Inactive(cutoff) {
 			continue
 		}
 		candidates = append(candidates, r)
