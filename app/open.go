@@ -44,7 +44,7 @@ func OpenBus(ctx context.Context, cfg *config.Config, log *slog.Logger) (bus.Bus
 		if err != nil {
 			return nil, fmt.Errorf("bus.kafka: %w", err)
 		}
-		return b, nil
+		return bus.Namespaced(b, k.Namespace), nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)

@@ -84,6 +84,9 @@ type Kafka struct {
 	ReplicationFactor int `yaml:"replication_factor"`
 	// Compression of produced batches: none, lz4 or zstd.
 	Compression string `yaml:"compression"`
+	// Namespace, when set, prefixes Mamori's topics and consumer groups
+	// ("test.mamori.events"), so deployments can share a cluster.
+	Namespace string `yaml:"namespace"`
 	// TLS to the brokers; leave ca_file empty to trust the system roots.
 	TLS KafkaTLS `yaml:"tls"`
 }
@@ -439,6 +442,9 @@ func (c *Config) Validate() error {
 	if !oneOf(c.Bus.Kafka.Compression, "none", "lz4", "zstd") {
 		bad("bus.kafka.compression", "%q: want none, lz4 or zstd", c.Bus.Kafka.Compression)
 	}
+	if ns := c.Bus.Kafka.Namespace; ns != "" && !kafkaNamespace.MatchString(ns) {
+		bad("bus.kafka.namespace", "%q: want 1 to 40 lower-case letters, digits, '_' or '-'", ns)
+	}
 	if t := c.Bus.Kafka.TLS; (t.CertFile == "") != (t.KeyFile == "") {
 		bad("bus.kafka.tls", "set both cert_file and key_file, or neither")
 	}
@@ -665,6 +671,9 @@ func setScalar(v reflect.Value, s string) error {
 	}
 	return nil
 }
+
+// kafkaNamespace is what bus.kafka.namespace allows.
+var kafkaNamespace = regexp.MustCompile(`^[a-z0-9_-]{1,40}$`)
 
 // validTopic reports whether name is a legal Kafka topic name.
 func validTopic(name string) bool {
