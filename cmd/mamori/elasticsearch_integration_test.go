@@ -52,14 +52,14 @@ func TestKafkaElasticsearchOutages(t *testing.T) {
 data_dir: %s
 log: {level: info, format: json}
 bus:
-  kafka: {brokers: [%q], partitions: 3}
+  kafka: {brokers: [%q], partitions: 3, namespace: %s}
 store:
   elasticsearch: {addresses: [%q], compat: opensearch, namespace: %s, replicas: 0}
 ingest:
   syslog:
     listeners: [{name: tcp, protocol: tcp, address: "127.0.0.1:0"}]
 api: {listen: ""}
-`, filepath.Join(dir, "data"), bootstrap, esURL, namespace)), 0o600))
+`, filepath.Join(dir, "data"), bootstrap, namespace, esURL, namespace)), 0o600))
 
 	edge := start(t, bin, cfgPath, "--stages", "ingest,parse")
 	indexer := start(t, bin, cfgPath, "--stages", "index")

@@ -43,13 +43,13 @@ func kafkaConfig(t *testing.T, bootstrap, listeners string) string {
 data_dir: %s
 log: {level: info, format: json}
 bus:
-  kafka: {brokers: [%q], partitions: 3}
+  kafka: {brokers: [%q], partitions: 3, namespace: k%d}
 ingest:
   syslog:
     batch: {max_records: 200, max_wait: 50ms}
     listeners: %s
 api: {listen: ""}
-`, filepath.Join(dir, "data"), bootstrap, listeners)), 0o600))
+`, filepath.Join(dir, "data"), bootstrap, time.Now().UnixNano(), listeners)), 0o600))
 	return cfgPath
 }
 

@@ -279,7 +279,7 @@ func TestKafkaElasticsearchWindows(t *testing.T) {
 data_dir: %s
 log: {level: info, format: json}
 bus:
-  kafka: {brokers: [%q], partitions: 3}
+  kafka: {brokers: [%q], partitions: 3, namespace: w%s}
 store:
   elasticsearch: {addresses: [%q], compat: opensearch, namespace: win%s, replicas: 0}
 ingest:
@@ -294,7 +294,7 @@ parse:
 api:
   listen: "127.0.0.1:0"
   tokens: [{name: e2e, role: viewer, sha256: %s}]
-`, filepath.Join(dir, "data"), bootstrap, esURL, run, pki.CertFile, pki.KeyFile, sha(ingestToken), topic, sha(apiToken))), 0o600))
+`, filepath.Join(dir, "data"), bootstrap, run, esURL, run, pki.CertFile, pki.KeyFile, sha(ingestToken), topic, sha(apiToken))), 0o600))
 
 	edge := start(t, bin, cfgPath, "--stages", "ingest,parse")
 	indexer := start(t, bin, cfgPath, "--stages", "index,api")
