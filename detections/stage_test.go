@@ -335,16 +335,22 @@ func TestSameAlertsWithOneOrThreeWorkers(t *testing.T) {
 	require.Equal(t, want, summary(t, three.alerts()))
 }
 
-// TestRestartLosesNoOpenWindow stops the correlate step in the middle of
-// a window and starts a new one on the same bus and store.
-func TestRestartLosesNoOpenWindow(t *testing.T) {
-	evs := story()
+// uninterrupted returns the alerts of the events told in one go.
+func uninterrupted(t *testing.T, evs []*event.Event) []string {
+	t.Helper()
 	whole := newRig(t, 1, threshold(t))
 	whole.publish(evs...)
 	whole.selectPartitions(0)
 	whole.correlate()
 	whole.idle()
-	want := summary(t, whole.alerts())
+	return summary(t, whole.alerts())
+}
+
+// TestRestartLosesNoOpenWindow stops the correlate step in the middle of
+// a window and starts a new one on the same bus and store.
+func TestRestartLosesNoOpenWindow(t *testing.T) {
+	evs := story()
+	want := uninterrupted(t, evs)
 
 	r := newRig(t, 1, threshold(t))
 	r.publish(evs[:8]...)
@@ -363,12 +369,7 @@ func TestRestartLosesNoOpenWindow(t *testing.T) {
 // snapshot: the records after the last snapshot are replayed from the bus.
 func TestCrashReplaysFromSnapshot(t *testing.T) {
 	evs := story()
-	whole := newRig(t, 1, threshold(t))
-	whole.publish(evs...)
-	whole.selectPartitions(0)
-	whole.correlate()
-	whole.idle()
-	want := summary(t, whole.alerts())
+	want := uninterrupted(t, evs)
 
 	r := newRig(t, 1, threshold(t))
 	r.publish(evs[:8]...)

@@ -49,24 +49,31 @@ func cmdAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	}
-	loc := q.cfg.Location()
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIRST SEEN\tLAST SEEN\tSEVERITY\tRULE\tCOUNT\tALERT")
+	alerts := make([]*event.Event, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		var a event.Event
 		if err := event.Unmarshal(h.Source, &a); err != nil {
-			fmt.Fprintf(tw, "?\t?\t?\t?\t?\t(unreadable alert %s: %v)\n", h.ID, err)
+			fmt.Fprintf(stderr, "unreadable alert %s: %v\n", h.ID, err)
 			continue
 		}
-		end, _ := a.Get("event.end")
+		alerts = append(alerts, &a)
+	}
+	printAlerts(stdout, alerts, q.cfg.Location())
+	fmt.Fprintf(stdout, "\n%d of %d alerts\n", len(res.Hits), res.Total)
+	return nil
+}
+
+// printAlerts writes alerts as a table, times in loc.
+func printAlerts(w io.Writer, alerts []*event.Event, loc *time.Location) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIRST SEEN\tLAST SEEN\tSEVERITY\tRULE\tCOUNT\tALERT")
+	for _, a := range alerts {
 		last := ""
-		if t, ok := end.(time.Time); ok {
+		if t, ok := a.Fields["event.end"].(time.Time); ok {
 			last = t.In(loc).Format("2006-01-02 15:04:05")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%v\t%s\n", a.Timestamp.In(loc).Format("2006-01-02 15:04:05"), last,
 			a.Fields[detections.FieldAlertSeverity], a.Fields["rule.id"], a.Fields[detections.FieldAlertCount], a.Message)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\n%d of %d alerts\n", len(res.Hits), res.Total)
-	return nil
 }

@@ -277,17 +277,7 @@ func rulesBacktest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	}
 	loc := q.cfg.Location()
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIRST SEEN\tLAST SEEN\tSEVERITY\tRULE\tCOUNT\tALERT")
-	for _, a := range res.Alerts {
-		start, _ := a.Fields["event.start"].(time.Time)
-		end, _ := a.Fields["event.end"].(time.Time)
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%v\t%s\n", start.In(loc).Format("2006-01-02 15:04:05"), end.In(loc).Format("2006-01-02 15:04:05"),
-			a.Fields[detections.FieldAlertSeverity], a.Fields["rule.id"], a.Fields[detections.FieldAlertCount], a.Message)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	printAlerts(stdout, res.Alerts, loc)
 	fmt.Fprintf(stdout, "\n%d events from %s to %s, %d alerts\n", res.Events,
 		q.resolved.From.In(loc).Format(time.RFC3339), q.resolved.To.In(loc).Format(time.RFC3339), len(res.Alerts))
 	if res.Undecodable > 0 {
