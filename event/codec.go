@@ -1,12 +1,10 @@
 package event
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
@@ -15,10 +13,12 @@ import (
 // ErrNoTimestamp reports a document without a usable @timestamp.
 var ErrNoTimestamp = errors.New("event: document has no @timestamp")
 
-// The codec uses github.com/goccy/go-json: it writes the same bytes as
-// encoding/json for Event and was about twice as fast in both directions in
+// Marshal uses github.com/goccy/go-json: it writes the same bytes as
+// encoding/json for Event and was about twice as fast in
 // BenchmarkJSONLib* (see docs/benchmarks.md). It does not escape <, > and &
 // as HTML, so raw log lines read as they were sent ("<38>Jan 15 ...").
+// Unmarshal (decode.go) reads with internal/jsonread and builds the event
+// directly, without a map[string]any in between.
 
 // Marshal encodes an event as an ECS JSON document: the typed core as nested
 // objects, then Fields as dotted keys in sorted order, so equal events always
@@ -108,78 +108,4 @@ func appendString(out []byte, s string) []byte {
 func appendSlow(out []byte, s string) []byte {
 	b, _ := json.MarshalWithOption(s, json.DisableHTMLEscape()) // a string always encodes
 	return append(out, b...)
-}
-
-// Unmarshal decodes an ECS JSON document, nested or with dotted keys, into e.
-// Typed core fields are checked; everything else lands in Fields by dotted name.
-func Unmarshal(data []byte, e *Event) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("event: decode: %w", err)
-	}
-	*e = Event{}
-	if err := e.absorb("", doc); err != nil {
-		return err
-	}
-	if e.Timestamp.IsZero() {
-		return ErrNoTimestamp
-	}
-	return nil
-}
-
-func (e *Event) absorb(prefix string, obj map[string]any) error {
-	for k, v := range obj {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
-		}
-		if f := catalogue[name]; f != nil {
-			if err := f.set(e, plain(v, f.Type)); err != nil {
-				return fmt.Errorf("event: field %s: %w", name, err)
-			}
-			continue
-		}
-		if m, ok := v.(map[string]any); ok && len(m) > 0 {
-			if err := e.absorb(name, m); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := e.Set(name, plain(v, Keyword)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// plain turns decoded JSON into the value types Event uses.
-func plain(v any, t Type) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case string:
-		if t == Date {
-			if ts, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return ts.UTC()
-			}
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = plain(x[i], t)
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = plain(x[k], t)
-		}
-		return x
-	}
-	return v
 }

@@ -98,14 +98,3 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkUnmarshal(b *testing.B) {
-	data, _ := event.Marshal(sample())
-	b.ReportAllocs()
-	for b.Loop() {
-		var e event.Event
-		if err := event.Unmarshal(data, &e); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

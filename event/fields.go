@@ -40,6 +40,9 @@ type Field struct {
 	Hot bool
 	get func(*Event) (any, bool)
 	set func(*Event, any) error
+	// setString, when not nil, sets a string as set would, without
+	// making it an interface value (Unmarshal's fast path).
+	setString func(*Event, string)
 }
 
 // Lookup returns the typed core field with that dotted name, or nil when the
@@ -98,13 +101,14 @@ var catalogue = map[string]*Field{}
 func def(name string, t Type, get func(*Event) (any, bool), set func(*Event, any) error) *Field {
 	f := &Field{Name: name, Type: t, get: get, set: set}
 	catalogue[name] = f
+	fieldIndex.add(f)
 	return f
 }
 
 // str defines a single-valued string field reached through ptr, which
 // allocates the enclosing field set when alloc is true.
 func str(name string, t Type, ptr func(e *Event, alloc bool) *string) *Field {
-	return def(name, t,
+	f := def(name, t,
 		func(e *Event) (any, bool) {
 			p := ptr(e, false)
 			if p == nil || *p == "" {
@@ -120,6 +124,8 @@ func str(name string, t Type, ptr func(e *Event, alloc bool) *string) *Field {
 			*ptr(e, true) = s
 			return nil
 		})
+	f.setString = func(e *Event, s string) { *ptr(e, true) = s }
+	return f
 }
 
 func strs(name string, t Type, ptr func(e *Event, alloc bool) *[]string) *Field {

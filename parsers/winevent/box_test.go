@@ -1,8 +1,6 @@
 package winevent
 
 import (
-	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -42,29 +40,6 @@ func TestBoxes(t *testing.T) {
 	out, err := event.Marshal(&e)
 	require.NoError(t, err)
 	require.Contains(t, string(out), `"a":"xxxd","b":2993`)
-}
-
-// TestSpecial8 checks that the lowest byte special8 marks is the first
-// quote, backslash or control character, on random words rich in them.
-func TestSpecial8(t *testing.T) {
-	alphabet := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff, 0x5b, 0x5d}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 200000 {
-		var v uint64
-		want := 8
-		for i := range 8 {
-			c := alphabet[r.IntN(len(alphabet))]
-			v |= uint64(c) << (8 * i)
-			if want == 8 && (c == '"' || c == '\\' || c < 0x20) {
-				want = i
-			}
-		}
-		got := 8
-		if m := special8(v); m != 0 {
-			got = bits.TrailingZeros64(m) >> 3
-		}
-		require.Equal(t, want, got, "%#x", v)
-	}
 }
 
 // TestNameTable checks that every EventData name is found with its own

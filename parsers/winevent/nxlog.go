@@ -134,12 +134,12 @@ type nxlogDecoder struct {
 func (d *nxlogDecoder) decode() error {
 	r, rec := d.r, d.rec
 	rec.EventData = make([]Pair, 0, 32)
-	err := r.document(func(key string) error {
+	err := r.Document(func(key string) error {
 		var err error
 		var n uint64
 		switch key {
 		case "EventTime":
-			if r.null() {
+			if r.Null() {
 				return nil
 			}
 			var s string
@@ -150,7 +150,7 @@ func (d *nxlogDecoder) decode() error {
 		case "Hostname":
 			rec.Computer, err = r.stringValue(key)
 		case "Keywords":
-			if r.null() {
+			if r.Null() {
 				return nil
 			}
 			d.hasKeywords = true
@@ -163,7 +163,7 @@ func (d *nxlogDecoder) decode() error {
 				rec.Level = nxlogLevels[n]
 			}
 		case "EventID":
-			if r.null() {
+			if r.Null() {
 				return nil
 			}
 			n, err = r.uintValue(key, 32)
@@ -205,7 +205,7 @@ func (d *nxlogDecoder) decode() error {
 			rec.UserID, err = r.stringValue(key)
 		default:
 			if nxlogIgnored[key] {
-				return r.skip()
+				return r.Skip()
 			}
 			v, ok, err := r.scalarText("", key)
 			if ok {

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/jsonread"
 	"github.com/mamori-soc/mamori/parsers"
 )
 
@@ -82,7 +82,7 @@ var winlogbeatStates = sync.Pool{New: func() any { return new(winlogbeatState) }
 func (st *winlogbeatState) parse(text string, e *event.Event) error {
 	st.rec = Record{EventData: st.pairs[:0], KeywordsText: st.kwords[:0]}
 	st.x = extras{fields: st.extra[:0]}
-	st.r = jsonReader{text: text, b: unsafe.Slice(unsafe.StringData(text), len(text))}
+	st.r.Reset(text)
 	st.d = winlogbeatDecoder{r: &st.r, rec: &st.rec, x: &st.x}
 	if err := st.d.decode(); err != nil {
 		return withFormat("winlogbeat", err)
@@ -143,10 +143,15 @@ func ParseWinlogbeat(b []byte) (*Record, error) {
 }
 
 // withFormat prefixes a parse error's message with the format name.
+// Errors of the JSON reader become parse errors.
 func withFormat(format string, err error) error {
 	var pe *parseError
 	if errors.As(err, &pe) {
 		return &parseError{msg: format + ": " + pe.msg}
+	}
+	var je *jsonread.Error
+	if errors.As(err, &je) {
+		return &parseError{msg: format + ": " + je.Error()}
 	}
 	return err
 }
@@ -174,7 +179,7 @@ type winlogbeatDecoder struct {
 
 func (d *winlogbeatDecoder) decode() error {
 	r, rec := d.r, d.rec
-	err := r.document(func(key string) error {
+	err := r.Document(func(key string) error {
 		var err error
 		switch key {
 		case "@timestamp":
@@ -183,19 +188,19 @@ func (d *winlogbeatDecoder) decode() error {
 			rec.Message, err = r.stringValue("message")
 		case "winlog":
 			d.hasWinlog = true
-			err = r.object("winlog", d.winlog)
+			err = r.Object("winlog", d.winlog)
 		case "event":
-			err = r.object("event", d.event)
+			err = r.Object("event", d.event)
 		case "log":
-			err = r.object("log", d.log)
+			err = r.Object("log", d.log)
 		case "host", "cloud", "labels":
-			if r.kind() != kindObject {
-				return errorf("%s is %s, want an object", key, r.kindName())
+			if r.Kind() != jsonread.Object {
+				return errorf("%s is %s, want an object", key, r.KindName())
 			}
 			err = r.flatten(d.x, key, 0)
 		case "tags":
 			var tags []string
-			err = r.array("tags", func() error {
+			err = r.Array("tags", func() error {
 				s, err := r.stringValue("tags")
 				if s != "" {
 					tags = append(tags, s)
@@ -206,9 +211,9 @@ func (d *winlogbeatDecoder) decode() error {
 				d.x.add("tags", tags)
 			}
 		case "error":
-			err = r.object("error", func(k string) error {
+			err = r.Object("error", func(k string) error {
 				if k != "code" && k != "message" {
-					return r.skip()
+					return r.Skip()
 				}
 				s, ok, err := r.scalarText("error", k)
 				if ok {
@@ -217,7 +222,7 @@ func (d *winlogbeatDecoder) decode() error {
 				return err
 			})
 		default: // agent, ecs, @metadata, data_stream, input...
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -283,7 +288,7 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 	case "channel":
 		rec.Channel, err = r.stringValue("winlog.channel")
 	case "event_id":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
 		n, err = r.uintValue("winlog.event_id", 32)
@@ -308,15 +313,15 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 	case "related_activity_id":
 		rec.RelatedActivityID, err = r.stringValue("winlog.related_activity_id")
 	case "time_created":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
 		rec.TimeCreated, err = r.timeValue("winlog.time_created")
 	case "keywords":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
-		err = r.array("winlog.keywords", func() error {
+		err = r.Array("winlog.keywords", func() error {
 			s, err := r.stringValue("winlog.keywords")
 			if s != "" {
 				rec.KeywordsText = append(rec.KeywordsText, s)
@@ -324,26 +329,26 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 			return err
 		})
 	case "process":
-		err = r.object("winlog.process", func(k string) error {
+		err = r.Object("winlog.process", func(k string) error {
 			switch k {
 			case "pid":
 				n, err := r.uintValue("winlog.process.pid", 32)
 				rec.ProcessID = uint32(n)
 				return err
 			case "thread":
-				return r.object("winlog.process.thread", func(k string) error {
+				return r.Object("winlog.process.thread", func(k string) error {
 					if k != "id" {
-						return r.skip()
+						return r.Skip()
 					}
 					n, err := r.uintValue("winlog.process.thread.id", 32)
 					rec.ThreadID = uint32(n)
 					return err
 				})
 			}
-			return r.skip()
+			return r.Skip()
 		})
 	case "user":
-		err = r.object("winlog.user", func(k string) error {
+		err = r.Object("winlog.user", func(k string) error {
 			var name string
 			switch k {
 			case "identifier":
@@ -357,20 +362,20 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 			case "type":
 				name = "winlog.user.type"
 			default:
-				return r.skip()
+				return r.Skip()
 			}
 			s, err := r.stringValue(name)
 			d.x.addString(name, s)
 			return err
 		})
 	case "event_data":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
 		if rec.EventData == nil {
 			rec.EventData = make([]Pair, 0, 32)
 		}
-		err = r.object("winlog.event_data", func(k string) error {
+		err = r.Object("winlog.event_data", func(k string) error {
 			v, ok, err := r.scalarText("winlog.event_data", k)
 			if ok {
 				rec.EventData = append(rec.EventData, Pair{Name: k, Value: v})
@@ -378,7 +383,7 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 			return err
 		})
 	case "user_data":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
 		err = d.userData("", 0)
@@ -387,7 +392,7 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 		s, err = r.stringValue("winlog.api")
 		d.x.addString("winlog.api", s)
 	default:
-		err = r.skip()
+		err = r.Skip()
 	}
 	return err
 }
@@ -396,7 +401,7 @@ func (d *winlogbeatDecoder) winlog(key string) error {
 // objects become dotted names as ParseXML writes them.
 func (d *winlogbeatDecoder) userData(prefix string, depth int) error {
 	r, rec := d.r, d.rec
-	return r.object("winlog.user_data"+prefix, func(k string) error {
+	return r.Object("winlog.user_data"+prefix, func(k string) error {
 		name := k
 		if prefix != "" {
 			name = prefix[1:] + "." + k
@@ -406,9 +411,9 @@ func (d *winlogbeatDecoder) userData(prefix string, depth int) error {
 			rec.UserDataName = s
 			return err
 		}
-		if r.kind() == kindObject {
+		if r.Kind() == jsonread.Object {
 			if depth > 8 {
-				return r.skip()
+				return r.Skip()
 			}
 			return d.userData(prefix+"."+k, depth+1)
 		}
@@ -430,7 +435,7 @@ func (d *winlogbeatDecoder) event(key string) error {
 	case "outcome":
 		d.outcome, err = r.stringValue("event.outcome")
 	case "code":
-		if r.null() {
+		if r.Null() {
 			return nil
 		}
 		d.code, err = r.uintValue("event.code", 32)
@@ -442,7 +447,7 @@ func (d *winlogbeatDecoder) event(key string) error {
 		s, err = r.stringValue("event.dataset")
 		d.x.addString("event.dataset", s)
 	default:
-		err = r.skip()
+		err = r.Skip()
 	}
 	return err
 }
@@ -456,14 +461,14 @@ func (d *winlogbeatDecoder) log(key string) error {
 		d.rec.LevelText, err = r.stringValue("log.level")
 		return err
 	case "file":
-		return r.object("log.file", func(k string) error {
+		return r.Object("log.file", func(k string) error {
 			if k != "path" {
-				return r.skip()
+				return r.Skip()
 			}
 			s, err := r.stringValue("log.file.path")
 			d.x.addString("log.file.path", s)
 			return err
 		})
 	}
-	return r.skip()
+	return r.Skip()
 }
