@@ -3,6 +3,7 @@ package detections
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,11 @@ type Engine struct {
 	cfg    Config
 	rules  []*compiled
 	global []kql.Matcher
+
+	// reads are the fields the rules read; readsAll is set when some rule
+	// cannot say (see FieldReader).
+	reads    map[string]bool
+	readsAll bool
 
 	// fields are the indexed fields, sorted; each maps the canonical text
 	// of a value to the rules indexed under it.
@@ -123,7 +129,7 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 	en := &Engine{cfg: cfg}
 	var errs []error
 	for i, q := range cfg.Exceptions {
-		m, err := compileKQL(q, cfg.Location, now)
+		m, err := en.compileKQL(q, cfg.Location, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("detections: global exception %d: %w", i+1, err))
 			continue
@@ -144,7 +150,7 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 		ids[r.ID] = true
 		c := &compiled{rule: &r}
 		for i, q := range r.Exceptions {
-			m, err := compileKQL(q, cfg.Location, now)
+			m, err := en.compileKQL(q, cfg.Location, now)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w %s: exception %d: %w", ErrInvalidRule, r.label(), i+1, err))
 				continue
@@ -152,6 +158,17 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 			c.exceptions = append(c.exceptions, m)
 		}
 		c.stateful, _ = r.Detector.(Stateful)
+		if fr, ok := r.Detector.(FieldReader); ok {
+			en.read(fr.Fields())
+		} else {
+			en.read(nil, false)
+		}
+		for _, p := range r.Prerequisites {
+			en.read([]string{p.Field}, true)
+		}
+		if c.stateful == nil {
+			en.read(r.DedupKey, true)
+		}
 		en.rules = append(en.rules, c)
 	}
 	if len(errs) > 0 {
@@ -164,7 +181,8 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 	return en, nil
 }
 
-func compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error) {
+// compileKQL compiles a query and notes the fields it reads.
+func (en *Engine) compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error) {
 	n, err := kql.Parse(q)
 	if err != nil {
 		return nil, err
@@ -173,7 +191,31 @@ func compileKQL(q string, loc *time.Location, now time.Time) (kql.Matcher, error
 	if err != nil {
 		return nil, err
 	}
+	fields, ok := kql.Fields(c)
+	en.read(fields, ok)
 	return kql.Compile(c), nil
+}
+
+// read notes fields the rules read; ok false means "any field".
+func (en *Engine) read(fields []string, ok bool) {
+	if en.reads == nil {
+		en.reads = map[string]bool{}
+	}
+	for _, f := range fields {
+		en.reads[f] = true
+	}
+	en.readsAll = en.readsAll || !ok
+}
+
+// Reads returns the fields the rules read to decide whether an event
+// matches and where its match goes (queries, prerequisites, exceptions,
+// group and dedup keys), sorted; ok is false when some rule cannot say
+// (its Detector is not a FieldReader), and then every field counts.
+func (en *Engine) Reads() (fields []string, ok bool) {
+	if en.readsAll {
+		return nil, false
+	}
+	return slices.Sorted(maps.Keys(en.reads)), true
 }
 
 // index files each rule under one of its prerequisites: the one on the

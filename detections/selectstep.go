@@ -36,6 +36,7 @@ type Select struct {
 	engine *Engine
 	pub    bus.Producer
 	keys   [][]byte // one key per match partition
+	proj   *event.Projection // the fields the rules read; nil: all
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -52,7 +53,11 @@ func NewSelect(en *Engine, pub bus.Producer, matchPartitions int, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Select{engine: en, pub: pub, keys: partitionKeys(max(matchPartitions, 1)), log: log, now: time.Now, progress: map[int]time.Time{}}
+	s := &Select{engine: en, pub: pub, keys: partitionKeys(max(matchPartitions, 1)), log: log, now: time.Now, progress: map[int]time.Time{}}
+	if fields, ok := en.Reads(); ok {
+		s.proj = event.NewProjection(fields)
+	}
+	return s
 }
 
 // summaryKey identifies the summary a match is merged into.
@@ -77,8 +82,10 @@ func (s *Select) Handle(ctx context.Context, batch []bus.Record) error {
 	var order []summaryKey
 	for i := range batch {
 		rec := &batch[i]
+		// Only what the rules read is decoded; the match carries the
+		// record's bytes, whole, to the correlate step.
 		var e event.Event
-		if err := event.Unmarshal(rec.Value, &e); err != nil {
+		if err := event.UnmarshalProjected(rec.Value, &e, s.proj); err != nil {
 			out = append(out, dlq.Wrap(*rec, StageName, err, s.now().UTC()))
 			s.log.Debug("event dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
 			continue

@@ -31,9 +31,18 @@ import (
 //
 // On ErrNoTimestamp e holds the rest of the event; on any other error e is
 // left unchanged.
-func Unmarshal(data []byte, e *Event) error {
+func Unmarshal(data []byte, e *Event) error { return unmarshal(data, e, nil) }
+
+// UnmarshalProjected is Unmarshal reading only the fields of p (and
+// @timestamp and event.id): every other member is skipped unread, so
+// consumers that look at a few fields of large events (the detect stage)
+// do not pay for the rest. The JSON must still be valid.
+func UnmarshalProjected(data []byte, e *Event, p *Projection) error { return unmarshal(data, e, p) }
+
+func unmarshal(data []byte, e *Event, p *Projection) error {
 	d := decoders.Get().(*decoder)
 	defer d.release()
+	d.proj = p
 	// The reader needs a string; the view never outlives this call, and
 	// every string kept is copied.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
@@ -42,6 +51,7 @@ func Unmarshal(data []byte, e *Event) error {
 		// A key repeated within an object: find the members a later one
 		// replaces, and decode again without them.
 		d.reset()
+		d.proj = p
 		if d.skip, err = replaced(text); err == nil {
 			err = d.decode(text)
 		}
@@ -82,6 +92,8 @@ type decoder struct {
 	// err is the first field of the wrong type. Reading goes on, for a
 	// later member with the same key would replace it.
 	err error
+	// proj, when set, names the only fields to read.
+	proj *Projection
 }
 
 type namedValue struct {
@@ -112,6 +124,7 @@ func (d *decoder) reset() {
 	d.keys = d.keys[:0] // object cleared its keys
 	d.skip = nil
 	d.err = nil
+	d.proj = nil
 }
 
 func (d *decoder) release() {
@@ -209,6 +222,19 @@ func (d *decoder) member(prefix int, key string) error {
 	}
 	d.name = append(d.name, key...)
 	end := len(d.name)
+	if d.proj != nil {
+		switch d.proj.names[string(d.name)] {
+		case projRead:
+		case projHolds:
+			if d.r.Kind() == jsonread.Object {
+				_, err := d.object(end, false)
+				return err
+			}
+			return d.r.Skip()
+		default:
+			return d.r.Skip()
+		}
+	}
 	if f := fieldIndex.lookup(d.name); f != nil {
 		return d.setField(f)
 	}
@@ -448,4 +474,36 @@ func (t *fieldTable) lookup(name []byte) *Field {
 			return f
 		}
 	}
+}
+
+// Projection is a set of fields to decode (see UnmarshalProjected). It is
+// immutable and safe for concurrent use.
+type Projection struct {
+	// names maps the names read, and the objects that hold them ("user"
+	// for user.name), to what to do with them.
+	names map[string]projAction
+}
+
+type projAction uint8
+
+const (
+	projSkip  projAction = iota
+	projRead             // a field read
+	projHolds            // an object holding fields read
+)
+
+// NewProjection returns the projection reading the named fields (dotted
+// names, as KQL writes them), @timestamp and event.id. A nil *Projection
+// reads everything.
+func NewProjection(fields []string) *Projection {
+	p := &Projection{names: map[string]projAction{}}
+	for _, f := range append([]string{"@timestamp", "event.id"}, fields...) {
+		p.names[f] = projRead
+		for i := 0; i < len(f); i++ {
+			if f[i] == '.' && p.names[f[:i]] == projSkip {
+				p.names[f[:i]] = projHolds
+			}
+		}
+	}
+	return p
 }

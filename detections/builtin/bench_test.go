@@ -21,7 +21,7 @@ import (
 // traffic returns n encoded events as the parse stage publishes them: half
 // Windows Security events of a simulated office (Winlogbeat JSON), half
 // syslog from servers, firewalls and switches (sshd, VPN, firewall logs...).
-func traffic(b *testing.B, n int) []bus.Record {
+func traffic(b testing.TB, n int) []bus.Record {
 	b.Helper()
 	sp, err := psyslog.New(psyslog.Config{})
 	if err != nil {

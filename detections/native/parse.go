@@ -256,6 +256,15 @@ func compile(d *document, opts Options) (*detections.Rule, error) {
 	case KindAbsence:
 		r.Detector, err = newAbsence(d.Absence, b)
 	}
+	if err == nil {
+		// What the select step must decode for this rule: the selection
+		// (all steps of a sequence) and the group-by fields.
+		fields, known := kql.Fields(cond)
+		if g, ok := r.Detector.(interface{ GroupFields() []string }); ok {
+			fields = append(fields, g.GroupFields()...)
+		}
+		r.Detector.(interface{ setReads([]string, bool) }).setReads(fields, known)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,12 +16,22 @@ import (
 // off_hours kinds: every event it matches is a hit.
 type selector struct {
 	kind  string // the rule's kind, for listings
+	// reads are the fields Match and GroupKey read (readsKnown: the list
+	// is complete), for detections.FieldReader.
+	reads      []string
+	readsKnown bool
 	query kql.Matcher
 	off   *offHours // nil: no time filter
 }
 
 // Kind returns the rule's kind ("threshold").
 func (s *selector) Kind() string { return s.kind }
+
+// Fields returns the fields the rule's selection and grouping read.
+func (s *selector) Fields() ([]string, bool) { return s.reads, s.readsKnown }
+
+// setReads records the fields Fields returns.
+func (s *selector) setReads(fields []string, known bool) { s.reads, s.readsKnown = fields, known }
 
 var _ detections.Detector = (*selector)(nil)
 
