@@ -35,7 +35,7 @@ const StageName = "detect"
 type Select struct {
 	engine *Engine
 	pub    bus.Producer
-	keys   [][]byte // one key per match partition
+	keys   [][]byte          // one key per match partition
 	proj   *event.Projection // the fields the rules read; nil: all
 	log    *slog.Logger
 	now    func() time.Time

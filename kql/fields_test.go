@@ -11,7 +11,7 @@ import (
 
 func TestFields(t *testing.T) {
 	for q, want := range map[string][]string{
-		`event.code:4625 and not user.name:svc_* and source.ip:10.0.0.0/8`: {"event.code", "source.ip", "user.name"},
+		`event.code:4625 and not user.name:svc_* and source.ip:10.0.0.0/8`:                        {"event.code", "source.ip", "user.name"},
 		`message:"failed password" or (event.code:(4624 or 4625) and @timestamp >= "2026-01-01")`: {"@timestamp", "event.code", "message"},
 		`host.name:*`: {"host.name"},
 		`*`:           nil,

@@ -15,13 +15,13 @@ import (
 // optional off-hours filter. As a Detector by itself it is the query and
 // off_hours kinds: every event it matches is a hit.
 type selector struct {
-	kind  string // the rule's kind, for listings
+	kind string // the rule's kind, for listings
 	// reads are the fields Match and GroupKey read (readsKnown: the list
 	// is complete), for detections.FieldReader.
 	reads      []string
 	readsKnown bool
-	query kql.Matcher
-	off   *offHours // nil: no time filter
+	query      kql.Matcher
+	off        *offHours // nil: no time filter
 }
 
 // Kind returns the rule's kind ("threshold").
