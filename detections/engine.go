@@ -159,7 +159,7 @@ func New(rules []*Rule, cfg Config) (*Engine, error) {
 		}
 		c.stateful, _ = r.Detector.(Stateful)
 		if fr, ok := r.Detector.(FieldReader); ok {
-			en.read(fr.Fields())
+			en.read(fr.Reads())
 		} else {
 			en.read(nil, false)
 		}

@@ -118,13 +118,13 @@ type Detector interface {
 	Match(e *event.Event) bool
 }
 
-// FieldReader is an optional capability of a Detector: Fields names every
+// FieldReader is an optional capability of a Detector: Reads names every
 // event field its Match (and, for a Stateful detector, GroupKey) reads, or
 // says it cannot (ok false). The select step then decodes only the fields
 // some rule reads (see Engine.Reads); one rule whose detector is not a
 // FieldReader, or cannot say, makes it decode whole events.
 type FieldReader interface {
-	Fields() (fields []string, ok bool)
+	Reads() (fields []string, ok bool)
 }
 
 // Hit is one reason to alert: a match of a stateless detector, or what a

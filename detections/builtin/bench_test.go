@@ -139,7 +139,7 @@ var sigmaTemplates = []string{
 	"title: encoded %[1]d\nlogsource: {product: windows, service: powershell}\ndetection:\n  sel:\n    EventID: 4104\n    ScriptBlockText|base64offset|contains: 'payload%[1]d'\n  condition: sel",
 }
 
-func sigmaRules(b *testing.B, n int) []*detections.Rule {
+func sigmaRules(b testing.TB, n int) []*detections.Rule {
 	b.Helper()
 	fsys := fstest.MapFS{}
 	for i := range n {

@@ -27,8 +27,8 @@ type selector struct {
 // Kind returns the rule's kind ("threshold").
 func (s *selector) Kind() string { return s.kind }
 
-// Fields returns the fields the rule's selection and grouping read.
-func (s *selector) Fields() ([]string, bool) { return s.reads, s.readsKnown }
+// Reads returns the fields the rule's selection and grouping read.
+func (s *selector) Reads() ([]string, bool) { return s.reads, s.readsKnown }
 
 // setReads records the fields Fields returns.
 func (s *selector) setReads(fields []string, known bool) { s.reads, s.readsKnown = fields, known }

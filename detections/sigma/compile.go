@@ -16,6 +16,14 @@ import (
 type compiler struct {
 	res          *resolved
 	placeholders map[string][]string
+	// reads are the ECS fields the compiled matchers read.
+	reads []string
+}
+
+// getter returns the reader of an ECS field and notes that it is read.
+func (c *compiler) getter(name string) getter {
+	c.reads = append(c.reads, name)
+	return newGetter(name)
 }
 
 // detection compiles the search identifiers and the condition.
@@ -262,7 +270,7 @@ func (c *compiler) field(ident, field string, modList []string, n *yaml.Node) (M
 			return nil, wrapIn(ident, where, invalidf("%s needs a field name", m.valueKind))
 		}
 		for _, f := range c.res.keywords {
-			getters = append(getters, newGetter(f))
+			getters = append(getters, c.getter(f))
 		}
 		if m.anchor == "" && m.valueKind == "" {
 			m.anchor = "contains" // keywords are full-text searches
@@ -273,7 +281,7 @@ func (c *compiler) field(ident, field string, modList []string, n *yaml.Node) (M
 			return nil, wrapIn(ident, where, err)
 		}
 		for _, f := range fs {
-			getters = append(getters, newGetter(f))
+			getters = append(getters, c.getter(f))
 		}
 	}
 	var vals []*yaml.Node
@@ -329,7 +337,7 @@ func (c *compiler) values(field string, getters []getter, m *mods, vals []*yaml.
 			}
 			fr := &fieldref{fields: getters, kind: kind, cased: m.cased}
 			for _, r := range refs {
-				fr.refs = append(fr.refs, newGetter(r))
+				fr.refs = append(fr.refs, c.getter(r))
 			}
 			or = append(or, fr)
 		}

@@ -257,6 +257,7 @@ func applyFilter(d *document, cfg *Config, byKey map[string]*Rule) error {
 			return invalidf("filter names rule %q, which is not loaded", t)
 		}
 		r.matcher = allOf{r.matcher, fm}
+		r.reads = append(r.reads, c.reads...)
 	}
 	return nil
 }

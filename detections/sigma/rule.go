@@ -95,6 +95,9 @@ type Rule struct {
 
 	matcher   Matcher
 	prefilter []Constraint
+	// reads are the ECS fields Match reads (log source conditions,
+	// detection and filters).
+	reads []string
 	res       *resolved // the mapping of the rule's log source
 }
 
@@ -104,6 +107,10 @@ func (r *Rule) Match(e *event.Event) bool { return r.matcher.Match(e) }
 
 // Kind names the rule's format for listings.
 func (r *Rule) Kind() string { return "sigma" }
+
+// Reads returns the ECS fields Match reads (detections.FieldReader), so
+// the detect stage decodes only those.
+func (r *Rule) Reads() ([]string, bool) { return r.reads, true }
 
 // Prefilter returns constraints every matching event satisfies (log source
 // conditions, then exact values the detection requires, such as event ids).
@@ -243,6 +250,10 @@ func compileDocument(d *document, cfg *Config) (*Rule, error) {
 	all = append(all, det)
 	r.matcher = all
 	r.prefilter = required(all)
+	r.reads = c.reads
+	for _, cond := range res.conditions {
+		r.reads = append(r.reads, cond.Field)
+	}
 	r.res = res
 	return r, nil
 }
