@@ -98,7 +98,7 @@ type Rule struct {
 	// reads are the ECS fields Match reads (log source conditions,
 	// detection and filters).
 	reads []string
-	res       *resolved // the mapping of the rule's log source
+	res   *resolved // the mapping of the rule's log source
 }
 
 // Match reports whether the event matches the rule (log source conditions
