@@ -82,20 +82,17 @@ type Engine struct {
 
 type indexField struct {
 	name   string
-	str    func(*event.Event) string // direct reader of a typed string field, or nil
+	str    func(*event.Event) (string, bool) // direct reader of a typed string field, or nil
 	values map[string][]int32
 }
 
-// stringFields read common typed string fields without boxing them in an
-// interface (event.Get allocates for typed strings).
-var stringFields = map[string]func(*event.Event) string{
-	"event.code":     func(e *event.Event) string { return e.Event.Code },
-	"event.action":   func(e *event.Event) string { return e.Event.Action },
-	"event.dataset":  func(e *event.Event) string { return e.Event.Dataset },
-	"event.module":   func(e *event.Event) string { return e.Event.Module },
-	"event.provider": func(e *event.Event) string { return e.Event.Provider },
-	"event.outcome":  func(e *event.Event) string { return e.Event.Outcome },
-	"event.kind":     func(e *event.Event) string { return e.Event.Kind },
+// stringField returns the non-boxing reader of a typed single-valued
+// string field (event.Get allocates for typed strings), or nil.
+func stringField(name string) func(*event.Event) (string, bool) {
+	if f := event.Lookup(name); f != nil && f.IsString() {
+		return f.StringOf
+	}
+	return nil
 }
 
 // compiled is a rule ready to run.
@@ -271,7 +268,7 @@ func (en *Engine) index() {
 		}
 		f := byName[pre[best].Field]
 		if f == nil {
-			f = &indexField{name: pre[best].Field, str: stringFields[pre[best].Field], values: map[string][]int32{}}
+			f = &indexField{name: pre[best].Field, str: stringField(pre[best].Field), values: map[string][]int32{}}
 			byName[f.name] = f
 		}
 		for _, v := range pre[best].Values {
@@ -327,7 +324,8 @@ func (en *Engine) Evaluate(e *event.Event, emit func(r *Rule, h Hit)) {
 	for fi := range en.fields {
 		f := &en.fields[fi]
 		if f.str != nil {
-			for _, ri := range f.values[f.str(e)] {
+			v, _ := f.str(e)
+			for _, ri := range f.values[v] {
 				if s.seen[ri] != s.gen {
 					s.seen[ri] = s.gen
 					s.cand = append(s.cand, ri)
@@ -379,8 +377,9 @@ func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, 
 
 // satisfies reports whether the event meets a prerequisite.
 func satisfies(e *event.Event, p Prerequisite, buf *[32]byte) bool {
-	if str := stringFields[p.Field]; str != nil {
-		return slices.Contains(p.Values, str(e))
+	if str := stringField(p.Field); str != nil {
+		v, _ := str(e)
+		return slices.Contains(p.Values, v)
 	}
 	v, ok := e.Get(p.Field)
 	if !ok {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/bus"
@@ -100,13 +99,17 @@ func (m matchRecord) record(key []string, at time.Time) bus.Record {
 // routeKey is the bus key of a match: the rule id and the group (or dedup)
 // key, separated by NUL bytes.
 func routeKey(rule string, key []string) []byte {
-	var b strings.Builder
-	b.WriteString(rule)
+	n := len(rule)
 	for _, k := range key {
-		b.WriteByte(0)
-		b.WriteString(k)
+		n += 1 + len(k)
 	}
-	return []byte(b.String())
+	b := make([]byte, 0, n)
+	b = append(b, rule...)
+	for _, k := range key {
+		b = append(b, 0)
+		b = append(b, k...)
+	}
+	return b
 }
 
 // progress is what a select worker reports after each batch and while idle:

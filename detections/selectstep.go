@@ -80,6 +80,7 @@ func (s *Select) Handle(ctx context.Context, batch []bus.Record) error {
 	seen := map[int]time.Time{}
 	summaries := map[summaryKey]*summary{}
 	var order []summaryKey
+	var scratch []string
 	for i := range batch {
 		rec := &batch[i]
 		// Only what the rules read is decoded; the match carries the
@@ -102,16 +103,19 @@ func (s *Select) Handle(ctx context.Context, batch []bus.Record) error {
 				out = append(out, matchRecord{kind: kindMatch, rule: r.ID, value: rec.Value}.record(KeyOf(&e, r.DedupKey), e.Timestamp))
 				return
 			}
-			group := c.stateful.GroupKey(&e)
 			sm, ok := c.stateful.(Summarizer)
 			if !ok {
-				out = append(out, matchRecord{kind: kindMatch, rule: r.ID, value: rec.Value}.record(group, e.Timestamp))
+				out = append(out, matchRecord{kind: kindMatch, rule: r.ID, value: rec.Value}.record(c.stateful.GroupKey(&e), e.Timestamp))
 				return
 			}
-			k := summaryKey{rule: c, key: strings.Join(group, "\x00"), bucket: windowStart(e.Timestamp, sm.Bucket()).UnixNano()}
+			// Every event of a volume rule lands here: its key is read
+			// into a scratch slice (GroupKey's, by the Summarizer contract)
+			// and copied only for a new summary.
+			scratch = keyInto(scratch[:0], &e, sm.GroupFields())
+			k := summaryKey{rule: c, key: joinKey(scratch), bucket: windowStart(e.Timestamp, sm.Bucket()).UnixNano()}
 			x := summaries[k]
 			if x == nil {
-				x = &summary{first: e.Timestamp, last: e.Timestamp, group: group}
+				x = &summary{first: e.Timestamp, last: e.Timestamp, group: slices.Clone(scratch)}
 				summaries[k] = x
 				order = append(order, k)
 			}
@@ -202,6 +206,14 @@ func (s *Select) ReportIdle(ctx context.Context) error {
 		return err
 	}
 	return s.pub.Publish(ctx, recs...)
+}
+
+// joinKey joins a key's values with NUL bytes (one value: itself, no copy).
+func joinKey(key []string) string {
+	if len(key) == 1 {
+		return key[0]
+	}
+	return strings.Join(key, "\x00")
 }
 
 // summaryID names a summary event: the rule, the group and the first time.

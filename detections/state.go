@@ -93,18 +93,33 @@ type State interface {
 // elements joined by commas, "" when absent. Stateful detectors use it for
 // their GroupKey.
 func KeyOf(e *event.Event, fields []string) []string {
-	key := make([]string, len(fields))
+	return keyInto(make([]string, 0, len(fields)), e, fields)
+}
+
+// keyInto appends KeyOf's values to dst.
+func keyInto(dst []string, e *event.Event, fields []string) []string {
 	var buf [32]byte
-	for i, f := range fields {
+	for _, f := range fields {
+		if tf := event.Lookup(f); tf != nil && tf.IsString() {
+			s, _ := tf.StringOf(e)
+			dst = append(dst, s)
+			continue
+		}
 		v, ok := e.Get(f)
 		if !ok {
+			dst = append(dst, "")
+			continue
+		}
+		if s, ok := v.(string); ok { // the event's own string
+			dst = append(dst, s)
 			continue
 		}
 		var parts []string
+		// Numbers are formatted into buf: their text is cloned.
 		forEachText(v, &buf, func(s string) { parts = append(parts, strings.Clone(s)) })
-		key[i] = strings.Join(parts, ",")
+		dst = append(dst, strings.Join(parts, ","))
 	}
-	return key
+	return dst
 }
 
 // Text returns the canonical text of a field's value (the first element of

@@ -43,7 +43,20 @@ type Field struct {
 	// setString, when not nil, sets a string as set would, without
 	// making it an interface value (Unmarshal's fast path).
 	setString func(*Event, string)
+	// getString, when not nil, reads a single-valued string field without
+	// making it an interface value (see StringOf).
+	getString func(*Event) (string, bool)
 }
+
+// IsString reports whether the field holds a single string, so that
+// StringOf reads it.
+func (f *Field) IsString() bool { return f.getString != nil }
+
+// StringOf returns the value of a single-valued string field (IsString)
+// without boxing it in an interface as Event.Get does: matchers that run on
+// every event use it. The boolean is false when the field is absent or
+// empty.
+func (f *Field) StringOf(e *Event) (string, bool) { return f.getString(e) }
 
 // Lookup returns the typed core field with that dotted name, or nil when the
 // name is not part of the typed core (it may still be in Event.Fields).
@@ -125,6 +138,13 @@ func str(name string, t Type, ptr func(e *Event, alloc bool) *string) *Field {
 			return nil
 		})
 	f.setString = func(e *Event, s string) { *ptr(e, true) = s }
+	f.getString = func(e *Event) (string, bool) {
+		p := ptr(e, false)
+		if p == nil || *p == "" {
+			return "", false
+		}
+		return *p, true
+	}
 	return f
 }
 

@@ -48,24 +48,24 @@ func Compile(c Cond) Matcher {
 	case *Negate:
 		return NotMatch{Compile(c.Cond)}
 	case *Present:
-		return &fieldMatcher{fields: []string{c.Field}, test: present{}}
+		return newFieldMatcher([]string{c.Field}, present{})
 	case *Equals:
 		if t := equalsTest(c); t != nil {
-			return &fieldMatcher{fields: []string{c.Field}, test: t}
+			return newFieldMatcher([]string{c.Field}, t)
 		}
 	case *Glob:
 		if len(c.Parts) > 0 {
-			return &fieldMatcher{fields: []string{c.Field}, test: &glob{c.Parts}}
+			return newFieldMatcher([]string{c.Field}, &glob{c.Parts})
 		}
 	case *Phrase:
-		return &fieldMatcher{fields: c.Fields, test: byText{&phrase{tokens: c.Tokens, prefix: c.Prefix}}}
+		return newFieldMatcher(c.Fields, byText{&phrase{tokens: c.Tokens, prefix: c.Prefix}})
 	case *InPrefix:
 		if c.Prefix.IsValid() {
-			return &fieldMatcher{fields: []string{c.Field}, test: &inPrefix{c.Prefix}}
+			return newFieldMatcher([]string{c.Field}, &inPrefix{c.Prefix})
 		}
 	case *Between:
 		if t := betweenTest(c); t != nil {
-			return &fieldMatcher{fields: []string{c.Field}, test: t}
+			return newFieldMatcher([]string{c.Field}, t)
 		}
 	}
 	return ConstMatch(false)
@@ -146,10 +146,29 @@ func (b byText) date(t time.Time) bool {
 type fieldMatcher struct {
 	fields []string
 	test   valueTest
+	// strs holds, per field, the typed string field read without boxing
+	// (nil for other fields).
+	strs []*event.Field
+}
+
+func newFieldMatcher(fields []string, test valueTest) *fieldMatcher {
+	m := &fieldMatcher{fields: fields, test: test, strs: make([]*event.Field, len(fields))}
+	for i, f := range fields {
+		if tf := event.Lookup(f); tf != nil && tf.IsString() {
+			m.strs[i] = tf
+		}
+	}
+	return m
 }
 
 func (m *fieldMatcher) Match(e *event.Event) bool {
-	for _, f := range m.fields {
+	for i, f := range m.fields {
+		if tf := m.strs[i]; tf != nil {
+			if s, ok := tf.StringOf(e); ok && m.test.str(s) {
+				return true
+			}
+			continue
+		}
 		if v, ok := e.Get(f); ok && anyValue(v, m.test) {
 			return true
 		}
