@@ -87,7 +87,9 @@ type Technique struct {
 }
 
 // Entity names the event fields that say who and what an alert is about.
-// Empty fields take the defaults user.name, host.name and source.ip.
+// Empty fields take the defaults user.name, host.name and source.ip; "-"
+// leaves that part out (a password spray's alert is about its source, not
+// about the last account it tried).
 type Entity struct {
 	// User is the field naming the user (for Windows 4625:
 	// winlog.event_data.TargetUserName when user.name is not mapped).
