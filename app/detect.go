@@ -156,6 +156,7 @@ func (a *App) startDetect(ctx context.Context, g *errgroup.Group, sm *stage.Metr
 	cor := detections.NewCorrelate(en, a.bus, detections.CorrelateOptions{
 		Store: a.store, Sources: sources, Logger: a.log.With("stage", "correlate"),
 	})
+	cor.Register(a.reg)
 	selectRunner := stage.New(stage.Config{Name: "detect", Topics: []string{bus.TopicEvents}, Workers: sc.Workers, BatchSize: sc.BatchSize}, a.bus, sel, a.log, sm)
 	correlateRunner := stage.New(stage.Config{Name: "correlate", Topics: []string{detections.TopicMatches}, Workers: sc.Workers, BatchSize: sc.BatchSize}, a.bus, cor, a.log, sm)
 	a.stages = append(a.stages, selectRunner, correlateRunner)

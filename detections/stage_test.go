@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/bus"
@@ -433,4 +434,31 @@ func TestAlertIndexKeepsTheNewestVersion(t *testing.T) {
 		require.NoError(t, event.Unmarshal(doc.Source, &stored))
 		require.Equal(t, get(t, a, detections.FieldAlertCount), get(t, &stored, detections.FieldAlertCount))
 	}
+}
+
+func TestCorrelateMetrics(t *testing.T) {
+	r := newRig(t, 1, threshold(t))
+	reg := prometheus.NewRegistry()
+	r.cor.Register(reg)
+	r.publish(story()...)
+	r.selectPartitions(0)
+	r.correlate()
+	r.idle()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetGauge() != nil:
+				got[f.GetName()] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				got[f.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	require.Equal(t, float64(3), got["mamori_detect_tracked_entities"], "three users' windows")
+	require.Zero(t, got["mamori_detect_late_observations_total"])
+	require.Zero(t, got["mamori_detect_pending_observations"])
+	require.Greater(t, got["mamori_detect_watermark_seconds"], float64(t0.Unix()))
 }
