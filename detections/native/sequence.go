@@ -191,16 +191,7 @@ func (d *sequence) match(events []seqEvent) (used []int, end int) {
 }
 
 func (s *sequenceState) Advance(watermark time.Time) []detections.Hit {
-	wm := nanos(watermark)
-	if wm-s.swept < int64(max(s.d.within, time.Minute)) {
-		return nil
-	}
-	s.swept = wm
-	for k, g := range s.groups.m {
-		if g.Last < wm-int64(s.d.within) {
-			delete(s.groups.m, k)
-		}
-	}
+	s.groups.sweep(&s.swept, nanos(watermark), s.d.within)
 	return nil
 }
 

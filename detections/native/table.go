@@ -38,6 +38,20 @@ func (t *table[V]) put(k string, v V) {
 	}
 }
 
+// sweep drops the entries idle for longer than idle before the watermark
+// wm, at most once per max(idle, 1 minute) of event time since *swept.
+func (t *table[V]) sweep(swept *int64, wm int64, idle time.Duration) {
+	if wm-*swept < int64(max(idle, time.Minute)) {
+		return
+	}
+	*swept = wm
+	for k, v := range t.m {
+		if t.last(v) < wm-int64(idle) {
+			delete(t.m, k)
+		}
+	}
+}
+
 // evict keeps the keep entries with the newest last event time.
 func (t *table[V]) evict(keep int) {
 	type kv struct {

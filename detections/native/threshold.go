@@ -202,16 +202,7 @@ func addValue(vs []thrEvent, e thrEvent, limit int) []thrEvent {
 }
 
 func (s *thresholdState) Advance(watermark time.Time) []detections.Hit {
-	wm := nanos(watermark)
-	if wm-s.swept < int64(max(s.d.window, time.Minute)) {
-		return nil
-	}
-	s.swept = wm
-	for k, g := range s.groups.m {
-		if g.Last < wm-int64(s.d.window) {
-			delete(s.groups.m, k)
-		}
-	}
+	s.groups.sweep(&s.swept, nanos(watermark), s.d.window)
 	return nil
 }
 
