@@ -94,12 +94,15 @@ type Case struct {
 	Channel  string `json:"channel,omitempty"`
 	// Fields holds type-specific facts (a failure's device and impact, a
 	// problem's cause and fix, a request's details), by name.
-	Fields    map[string]string `json:"fields,omitempty"`
-	Links     []Link            `json:"links,omitempty"`
-	Comments  []Comment         `json:"comments,omitempty"`
-	Timeline  []Entry           `json:"timeline,omitempty"`
-	Audit     []Change          `json:"audit,omitempty"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	Fields map[string]string `json:"fields,omitempty"`
+	Links  []Link            `json:"links,omitempty"`
+	// Runbook names the runbook whose steps Checklist holds.
+	Runbook   string    `json:"runbook,omitempty"`
+	Checklist []Step    `json:"checklist,omitempty"`
+	Comments  []Comment `json:"comments,omitempty"`
+	Timeline  []Entry   `json:"timeline,omitempty"`
+	Audit     []Change  `json:"audit,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Link points from a case to an alert, an event or another case.
@@ -108,6 +111,14 @@ type Link struct {
 	ID   string `json:"id"`
 	// Relation qualifies a case link ("caused_by", "duplicate_of"...).
 	Relation string `json:"relation,omitempty"`
+}
+
+// Step is one item of a case's checklist (a runbook step).
+type Step struct {
+	Text   string    `json:"text"`
+	Done   bool      `json:"done,omitempty"`
+	DoneBy string    `json:"done_by,omitempty"`
+	DoneAt time.Time `json:"done_at,omitzero"`
 }
 
 // Comment is a note on a case.

@@ -190,6 +190,7 @@ func clone(c Case) Case {
 	c.Fields = maps.Clone(c.Fields)
 	c.Links = slices.Clone(c.Links)
 	c.Comments = slices.Clone(c.Comments)
+	c.Checklist = slices.Clone(c.Checklist)
 	c.Timeline = slices.Clone(c.Timeline)
 	c.Audit = slices.Clone(c.Audit)
 	return c
@@ -238,6 +239,19 @@ func diff(a, b Case) []Change {
 		for _, cm := range a.Comments[len(b.Comments):] {
 			out = append(out, Change{Field: "comments", Before: cm.Text})
 		}
+	}
+	scalar("runbook", a.Runbook, b.Runbook)
+	for i := range max(len(a.Checklist), len(b.Checklist)) {
+		state := func(l []Step) string {
+			switch {
+			case i >= len(l):
+				return ""
+			case l[i].Done:
+				return "done: " + l[i].Text
+			}
+			return "open: " + l[i].Text
+		}
+		scalar(fmt.Sprintf("checklist[%d]", i), state(a.Checklist), state(b.Checklist))
 	}
 	if len(b.Timeline) > len(a.Timeline) {
 		for _, e := range b.Timeline[len(a.Timeline):] {
