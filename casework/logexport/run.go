@@ -195,7 +195,10 @@ func writeEvents(ctx context.Context, s store.Store, sr store.SearchRequest, req
 		return nil
 	})
 	if err != nil {
-		return FileInfo{}, 0, err
+		if errors.Is(err, ErrTooManyEvents) {
+			return FileInfo{}, 0, err
+		}
+		return FileInfo{}, 0, fmt.Errorf("logexport: export: %w", err)
 	}
 	if err := enc.flush(); err != nil {
 		return FileInfo{}, 0, fmt.Errorf("logexport: %w", err)
