@@ -32,14 +32,15 @@ import (
 
 // Roles are the parts of Mamori one process runs (`mamori run --stages`):
 // "ingest" (the edges), "parse", "detect" (detection rules), "index"
-// (events and alerts into the store), "directory" (the scheduled
+// (events and alerts into the store), "casework" (alerts into cases),
+// "directory" (the scheduled
 // directory sync, when configured: run it in one process) and "api". Spread
 // over processes that share a Kafka bus, they scale out; by default one
 // process runs all.
 type Roles map[string]bool
 
 // AllRoles lists every role in start order.
-var AllRoles = []string{"ingest", "parse", "detect", "index", "directory", "api"}
+var AllRoles = []string{"ingest", "parse", "detect", "index", "casework", "directory", "api"}
 
 // Everything returns every role: one process running all of Mamori.
 func Everything() Roles {
@@ -97,8 +98,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, roles Roles)
 		return nil, err
 	}
 	var s store.Store
-	if roles["index"] || roles["api"] || roles["detect"] || directoryNeedsStore(cfg, roles) {
-		if s, err = OpenStore(ctx, cfg, log, roles["index"] || roles["detect"] || directorySyncs(cfg, roles)); err != nil {
+	if roles["index"] || roles["api"] || roles["detect"] || roles["casework"] || directoryNeedsStore(cfg, roles) {
+		if s, err = OpenStore(ctx, cfg, log, roles["index"] || roles["detect"] || roles["casework"] || directorySyncs(cfg, roles)); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -257,6 +258,11 @@ func (a *App) startStages(ctx context.Context, g *errgroup.Group) error {
 		if a.roles[role] {
 			a.stages = append(a.stages, r)
 			g.Go(func() error { return r.Run(ctx) })
+		}
+	}
+	if a.roles["casework"] {
+		if err := a.startCasework(ctx, g, sm); err != nil {
+			return err
 		}
 	}
 	if a.roles["detect"] {

@@ -53,6 +53,7 @@ type Config struct {
 	// location defaults to Timezone.
 	Calendar   calendar.Config `yaml:"calendar"`
 	Detections Detections      `yaml:"detections"`
+	Casework   Casework        `yaml:"casework"`
 
 	loc *time.Location
 }
@@ -257,6 +258,17 @@ type Detections struct {
 	AllowedLateness Duration `yaml:"allowed_lateness"`
 }
 
+// Casework configures cases (role casework): how alerts become cases and
+// the runbooks attached to them.
+type Casework struct {
+	// RunbooksDir holds Markdown runbooks named after a rule id or a case
+	// type (relative paths are relative to the configuration file).
+	RunbooksDir string `yaml:"runbooks_dir"`
+	// AlertWindow groups alerts of one rule about one entity into one case
+	// (default 24h).
+	AlertWindow Duration `yaml:"alert_window"`
+}
+
 // BuiltinEnabled reports whether the built-in pack runs.
 func (d Detections) BuiltinEnabled() bool { return d.Builtin == nil || *d.Builtin }
 
@@ -321,6 +333,7 @@ func Default() *Config {
 			Detect: StageConfig{Workers: 1, BatchSize: 1000},
 		},
 		Detections: Detections{AllowedLateness: Duration(time.Minute)},
+		Casework:   Casework{AlertWindow: Duration(24 * time.Hour)},
 		Retention: Retention{
 			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),
 		},
@@ -351,6 +364,9 @@ func Load(path string) (*Config, error) {
 		}
 		if d := c.Detections.RulesDir; d != "" && !filepath.IsAbs(d) {
 			c.Detections.RulesDir = filepath.Join(filepath.Dir(path), d)
+		}
+		if d := c.Casework.RunbooksDir; d != "" && !filepath.IsAbs(d) {
+			c.Casework.RunbooksDir = filepath.Join(filepath.Dir(path), d)
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(c).Elem(), "MAMORI", os.LookupEnv); err != nil {
@@ -562,6 +578,9 @@ func (c *Config) Validate() error {
 	}
 	if err := cal.Validate(); err != nil {
 		bad("calendar", "%v", err)
+	}
+	if d := time.Duration(c.Casework.AlertWindow); d < time.Minute || d > 31*24*time.Hour {
+		bad("casework.alert_window", "%s: want 1m to 31d (default 24h)", d)
 	}
 	if d := time.Duration(c.Detections.AllowedLateness); d < 0 || d > 24*time.Hour {
 		bad("detections.allowed_lateness", "%s: want 0s to 24h (default 1m)", d)

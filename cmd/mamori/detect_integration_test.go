@@ -90,6 +90,24 @@ func (s detectionStory) waitAlerts(t *testing.T, bin, cfgPath string) {
 	require.Equal(t, want, read(), "and nothing more")
 }
 
+// waitCases polls `mamori cases list` until the story's alerts are cases:
+// one security incident per alert (each a different rule or entity).
+func (s detectionStory) waitCases(t *testing.T, bin, cfgPath string) {
+	t.Helper()
+	var out []byte
+	for range 120 {
+		var err error
+		out, err = exec.Command(bin, "cases", "list", "-c", cfgPath, "--from", s.from, "--to", s.to, `type:security_incident and status:new`).Output()
+		require.NoError(t, err)
+		if strings.Contains(string(out), fmt.Sprintf("\n%d of %d cases", len(demo.StoryAlerts), len(demo.StoryAlerts))) {
+			require.Contains(t, string(out), "Repeated failed logons for one account: user suzuki")
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("the story's alerts did not become %d cases:\n%s", len(demo.StoryAlerts), out)
+}
+
 func sortStory(s []demo.StoryAlert) {
 	slices.SortFunc(s, func(a, b demo.StoryAlert) int {
 		return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
@@ -122,11 +140,13 @@ api: {listen: ""}
 	s.post(t, m.addr(t, "http"), pki, ingestToken)
 	s.stored(t, bin, cfgPath)
 	s.waitAlerts(t, bin, cfgPath)
+	s.waitCases(t, bin, cfgPath)
 
 	// A restart keeps the alerts and raises none again.
 	m.stop(t)
 	m = start(t, bin, cfgPath)
 	s.waitAlerts(t, bin, cfgPath)
+	s.waitCases(t, bin, cfgPath)
 	m.stop(t)
 }
 
@@ -164,7 +184,7 @@ api: {listen: ""}
 `, filepath.Join(dir, "data"), bootstrap, run, esURL, run, pki.CertFile, pki.KeyFile, sha(ingestToken))), 0o600))
 
 			edge := start(t, bin, cfgPath, "--stages", "ingest,parse")
-			indexer := start(t, bin, cfgPath, "--stages", "index")
+			indexer := start(t, bin, cfgPath, "--stages", "index,casework")
 			var detectors []*instance
 			for range workers {
 				detectors = append(detectors, start(t, bin, cfgPath, "--stages", "detect"))
@@ -173,6 +193,7 @@ api: {listen: ""}
 			s.post(t, edge.addr(t, "http"), pki, ingestToken)
 			s.stored(t, bin, cfgPath)
 			s.waitAlerts(t, bin, cfgPath)
+			s.waitCases(t, bin, cfgPath)
 			for _, d := range detectors {
 				d.stop(t)
 			}

@@ -32,6 +32,7 @@ func commands() []command {
 		{"dlq", "list or replay dead-lettered records (dlq list | dlq replay)", cmdDLQ},
 		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
 		{"alerts", "search detection alerts with KQL", cmdAlerts},
+		{"cases", "list and show cases (cases list | cases show ID)", cmdCases},
 		{"rules", "detection rules: rules validate|test|list|backtest", cmdRules},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},
 		{"token", "create an API token (token new --name NAME --role ROLE)", cmdToken},
