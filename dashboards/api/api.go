@@ -126,6 +126,10 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/v1/rules", s.auth(Viewer, s.listRules))
 	s.mux.Handle("POST /api/v1/rules/test", s.auth(Analyst, s.testRules))
 	s.mux.Handle("POST /api/v1/rules/backtest", s.auth(Analyst, s.backtest))
+	s.mux.Handle("GET /api/v1/cases", s.auth(Viewer, s.listCases))
+	s.mux.Handle("GET /api/v1/cases/{id}", s.auth(Viewer, s.getCase))
+	s.mux.Handle("POST /api/v1/cases", s.auth(Analyst, s.openCase))
+	s.mux.Handle("PATCH /api/v1/cases/{id}", s.auth(Analyst, s.updateCase))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}))

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// maxCaseBody bounds a case request's body.
+const maxCaseBody = 1 << 20
+
+// caseResponse is a case with the version its next update must name (the
+// ETag too).
+type caseResponse struct {
+	Case    casework.Case `json:"case"`
+	Version string        `json:"version"`
+}
+
+func versionText(v store.Version) string {
+	return strconv.FormatInt(v.SeqNo, 10) + "." + strconv.FormatInt(v.PrimaryTerm, 10)
+}
+
+func parseVersion(s string) (store.Version, error) {
+	s = strings.Trim(strings.TrimPrefix(s, "W/"), `"`)
+	seq, term, ok := strings.Cut(s, ".")
+	var v store.Version
+	var err1, err2 error
+	v.SeqNo, err1 = strconv.ParseInt(seq, 10, 64)
+	v.PrimaryTerm, err2 = strconv.ParseInt(term, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return store.Version{}, fmt.Errorf("version %q: want the version (or ETag) the case was read with", s)
+	}
+	return v, nil
+}
+
+// actor names who acts: the token's name.
+func actor(r *http.Request) string {
+	if tok, ok := r.Context().Value(ctxKey{}).(*Token); ok {
+		return tok.Name
+	}
+	return "api"
+}
+
+func (s *Server) cases() *casework.Cases { return casework.NewCases(s.opts.Store, s.opts.Now) }
+
+// writeCase answers with a case and its version (also as ETag).
+func writeCase(w http.ResponseWriter, status int, c casework.Case, v store.Version) {
+	w.Header().Set("ETag", `"`+versionText(v)+`"`)
+	writeJSON(w, status, caseResponse{Case: c, Version: versionText(v)})
+}
+
+// caseError maps casework errors to HTTP statuses.
+func caseError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, casework.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, casework.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error()+": read the case again and re-apply your change")
+	case errors.Is(err, casework.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+	default:
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	}
+}
+
+// listCases: GET /api/v1/cases?query=KQL&from=&to=&size=&after= over the
+// case documents (status:new, type:failure, assignee:suzuki...).
+func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req, err := searchParams(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	req.Query = cmp.Or(q.Get("query"), q.Get("q"))
+	if req.From == "" {
+		req.From = "now-30d"
+	}
+	s.search(w, r, store.Cases, req)
+}
+
+// getCase: GET /api/v1/cases/{id}.
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
+	c, v, err := s.cases().Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		caseError(w, err)
+		return
+	}
+	writeCase(w, http.StatusOK, c, v)
+}
+
+// decodeBody reads one JSON object into v, refusing unknown fields.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCaseBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// openCase: POST /api/v1/cases with a case (type, title, and what else it
+// has); the server sets id, status, timeline and audit.
+func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
+	var c casework.Case
+	if !decodeBody(w, r, &c) {
+		return
+	}
+	if c.ID != "" || len(c.Timeline) > 0 || len(c.Audit) > 0 {
+		writeError(w, http.StatusBadRequest, "id, timeline and audit are set by Mamori")
+		return
+	}
+	c, v, err := s.cases().Open(r.Context(), actor(r), c)
+	if err != nil {
+		caseError(w, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
+	writeCase(w, http.StatusCreated, c, v)
+}
+
+// casePatch is what an update may change; absent fields stay.
+type casePatch struct {
+	Status      *casework.Status   `json:"status"`
+	Priority    *casework.Priority `json:"priority"`
+	Assignee    *string            `json:"assignee"`
+	Title       *string            `json:"title"`
+	Description *string            `json:"description"`
+	Fields      map[string]string  `json:"fields"` // set (empty value: remove)
+	Comment     string             `json:"comment"`
+	Links       []casework.Link    `json:"links"` // added
+	// Done marks checklist steps done, by index.
+	Done []int `json:"done"`
+	// Notification records one that went out by other means (a phone
+	// call): it can stop the SLA clock it answers.
+	Notification string `json:"notification"`
+}
+
+// updateCase: PATCH /api/v1/cases/{id} with If-Match: the version (ETag)
+// read. A case changed since answers 409: nothing is written.
+func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
+	match := r.Header.Get("If-Match")
+	if match == "" {
+		writeError(w, http.StatusPreconditionRequired, "send If-Match with the version (ETag) of the case you read")
+		return
+	}
+	version, err := parseVersion(match)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "If-Match: "+err.Error())
+		return
+	}
+	var p casePatch
+	if !decodeBody(w, r, &p) {
+		return
+	}
+	who := actor(r)
+	now := s.opts.Now().UTC()
+	c, v, err := s.cases().Update(r.Context(), r.PathValue("id"), version, who, func(c *casework.Case) error {
+		if p.Status != nil {
+			c.Status = *p.Status
+		}
+		if p.Priority != nil {
+			c.Priority = *p.Priority
+		}
+		if p.Assignee != nil {
+			c.Assignee = *p.Assignee
+		}
+		if p.Title != nil {
+			c.Title = *p.Title
+		}
+		if p.Description != nil {
+			c.Description = *p.Description
+		}
+		for k, val := range p.Fields {
+			if c.Fields == nil {
+				c.Fields = map[string]string{}
+			}
+			if val == "" {
+				delete(c.Fields, k)
+			} else {
+				c.Fields[k] = val
+			}
+		}
+		if p.Comment != "" {
+			c.Comments = append(c.Comments, casework.Comment{At: now, Author: who, Text: p.Comment})
+		}
+		c.Links = append(c.Links, p.Links...)
+		for _, i := range p.Done {
+			if i < 0 || i >= len(c.Checklist) {
+				return fmt.Errorf("%w: checklist has no step %d", casework.ErrInvalid, i)
+			}
+			if !c.Checklist[i].Done {
+				c.Checklist[i] = casework.Step{Text: c.Checklist[i].Text, Done: true, DoneBy: who, DoneAt: now}
+			}
+		}
+		if p.Notification != "" {
+			c.Timeline = append(c.Timeline, casework.Entry{At: now, Kind: "notification", Actor: who, Notification: p.Notification})
+		}
+		return nil
+	})
+	if err != nil {
+		caseError(w, err)
+		return
+	}
+	writeCase(w, http.StatusOK, c, v)
+}
