@@ -101,6 +101,8 @@ type Case struct {
 	Checklist []Step    `json:"checklist,omitempty"`
 	Comments  []Comment `json:"comments,omitempty"`
 	Timeline  []Entry   `json:"timeline,omitempty"`
+	// Survey is the reporter\'s rating of a closed incident (SLA item 4).
+	Survey    *Survey   `json:"survey,omitempty"`
 	Audit     []Change  `json:"audit,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -120,6 +122,18 @@ type Step struct {
 	DoneBy string    `json:"done_by,omitempty"`
 	DoneAt time.Time `json:"done_at,omitzero"`
 }
+
+// Survey is a satisfaction rating on the seed's five-level scale.
+type Survey struct {
+	Score   int       `json:"score"` // 100, 80, 60, 40 or 0
+	Comment string    `json:"comment,omitempty"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// SurveyScores are the five levels of the satisfaction survey: satisfied,
+// mostly satisfied, neutral, somewhat dissatisfied, dissatisfied.
+var SurveyScores = []int{100, 80, 60, 40, 0}
 
 // Comment is a note on a case.
 type Comment struct {
@@ -173,6 +187,16 @@ func (c *Case) Validate() error {
 	case "", P1, P2, P3, P4:
 	default:
 		return fmt.Errorf("%w: priority %q: want p1 to p4", ErrInvalid, c.Priority)
+	}
+	if sv := c.Survey; sv != nil {
+		switch {
+		case c.Type != Incident:
+			return fmt.Errorf("%w: only incidents are rated (this is a %s)", ErrInvalid, c.Type)
+		case c.Status != Closed:
+			return fmt.Errorf("%w: an incident is rated once it is closed (it is %s)", ErrInvalid, c.Status)
+		case !slices.Contains(SurveyScores, sv.Score):
+			return fmt.Errorf("%w: survey score %d: want one of %v", ErrInvalid, sv.Score, SurveyScores)
+		}
 	}
 	for _, l := range c.Links {
 		if !slices.Contains([]string{"alert", "event", "case"}, l.Kind) || l.ID == "" {

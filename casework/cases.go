@@ -241,6 +241,13 @@ func diff(a, b Case) []Change {
 		}
 	}
 	scalar("runbook", a.Runbook, b.Runbook)
+	survey := func(sv *Survey) string {
+		if sv == nil {
+			return ""
+		}
+		return strings.TrimSpace(fmt.Sprintf("%d %s", sv.Score, sv.Comment))
+	}
+	scalar("survey", survey(a.Survey), survey(b.Survey))
 	for i := range max(len(a.Checklist), len(b.Checklist)) {
 		state := func(l []Step) string {
 			switch {

@@ -135,3 +135,28 @@ func TestConcurrentUpdates(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.Comments, 10)
 }
+
+func TestSurvey(t *testing.T) {
+	cs, now := newCases(t)
+	ctx := context.Background()
+	c, _, err := cs.Open(ctx, "helpdesk", casework.Case{Type: casework.Incident, Title: "プリンタが使えない", Reporter: "田中", Channel: "phone"})
+	require.NoError(t, err)
+	rate := func(score int) error {
+		_, _, err := cs.Modify(ctx, c.ID, "田中", func(c *casework.Case) error {
+			c.Survey = &casework.Survey{Score: score, Comment: "迅速な対応でした", By: "田中", At: *now}
+			return nil
+		})
+		return err
+	}
+	require.ErrorContains(t, rate(100), "rated once it is closed")
+	_, _, err = cs.Modify(ctx, c.ID, "suzuki", func(c *casework.Case) error { c.Status = casework.Closed; return nil })
+	require.NoError(t, err)
+	require.ErrorContains(t, rate(90), "survey score 90")
+	require.NoError(t, rate(80))
+	got, _, err := cs.Get(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, 80, got.Survey.Score)
+	last := got.Audit[len(got.Audit)-1]
+	require.Equal(t, "survey", last.Field)
+	require.Equal(t, "80 迅速な対応でした", last.After)
+}

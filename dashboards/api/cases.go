@@ -143,6 +143,11 @@ type casePatch struct {
 	// Notification records one that went out by other means (a phone
 	// call): it can stop the SLA clock it answers.
 	Notification string `json:"notification"`
+	// Survey rates a closed incident (100, 80, 60, 40 or 0).
+	Survey *struct {
+		Score   int    `json:"score"`
+		Comment string `json:"comment"`
+	} `json:"survey"`
 }
 
 // updateCase: PATCH /api/v1/cases/{id} with If-Match: the version (ETag)
@@ -201,6 +206,9 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
 			if !c.Checklist[i].Done {
 				c.Checklist[i] = casework.Step{Text: c.Checklist[i].Text, Done: true, DoneBy: who, DoneAt: now}
 			}
+		}
+		if p.Survey != nil {
+			c.Survey = &casework.Survey{Score: p.Survey.Score, Comment: p.Survey.Comment, By: who, At: now}
 		}
 		if p.Notification != "" {
 			c.Timeline = append(c.Timeline, casework.Entry{At: now, Kind: "notification", Actor: who, Notification: p.Notification})

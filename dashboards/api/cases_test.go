@@ -72,6 +72,7 @@ func TestCasesAPI(t *testing.T) {
 		{resp.Header.Get("ETag"), `{"status":"new"}`, http.StatusBadRequest, "cannot go from acknowledged to new"},
 		{resp.Header.Get("ETag"), `{"colour":"red"}`, http.StatusBadRequest, "unknown field"},
 		{resp.Header.Get("ETag"), `{"done":[3]}`, http.StatusBadRequest, "checklist has no step 3"},
+		{resp.Header.Get("ETag"), `{"survey":{"score":80}}`, http.StatusBadRequest, "only incidents are rated"},
 	} {
 		r, b := patch(t, srv, "/api/v1/cases/"+id, analystToken, tc.ifMatch, tc.body)
 		require.Equal(t, tc.status, r.StatusCode, tc.body)
