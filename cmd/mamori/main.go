@@ -33,6 +33,7 @@ func commands() []command {
 		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
 		{"alerts", "search detection alerts with KQL", cmdAlerts},
 		{"cases", "list and show cases (cases list | cases show ID)", cmdCases},
+		{"report", "reports: the monthly SLA ledger (report sla --month 2026-10)", cmdReport},
 		{"rules", "detection rules: rules validate|test|list|backtest", cmdRules},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},
 		{"token", "create an API token (token new --name NAME --role ROLE)", cmdToken},

@@ -1,0 +1,232 @@
+// Package ledger renders the monthly SLA table of the seed (the 25 service
+// levels) from real cases: for each item its target, the measured value,
+// whether it was met, and the cases behind the figure. Clock items come
+// from the cases' SLA clocks (package casework/sla) that started in the
+// month; the satisfaction survey from the ratings given in the month;
+// periodic duties from the duty cases closed in the month; serious
+// incidents and failures from the cases flagged serious. Items whose data
+// comes from later capabilities (availability from SNMP monitoring) are
+// read through an interface and say "no data" until it exists.
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mamori-soc/mamori/calendar"
+	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/sla"
+)
+
+// Item is one row of the table.
+type Item struct {
+	No       int    `json:"no"`
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	// Met is nil when the month gives no figure (no data, no cases).
+	Met *bool `json:"met"`
+	// Cases are the cases behind the figure: for clock items, the ones
+	// that breached first, then the others.
+	Cases []string `json:"cases,omitempty"`
+}
+
+// Ledger is the table of one month.
+type Ledger struct {
+	Month string `json:"month"` // 2026-10
+	Items []Item `json:"items"`
+}
+
+// Availability reports the network's availability over a period (SLA item
+// 1), excluding agreed outages; ok is false when there is no data.
+type Availability interface {
+	Availability(ctx context.Context, from, to time.Time) (share float64, ok bool, err error)
+}
+
+// items are the seed's service levels: number, name, target.
+var items = []struct {
+	no             int
+	name, target   string
+	duty           string // a periodic duty's case subtype
+	dutyPerMonth   int    // how many the month needs (0: see weeks)
+	seriousCaseTyp casework.Type
+}{
+	{no: 1, name: "network service availability", target: ">= 95 %"},
+	{no: 2, name: "SLA reporting", target: "monthly", duty: "monthly_report", dutyPerMonth: 1},
+	{no: 3, name: "SLA review", target: "every 6 months", duty: "sla_review"},
+	{no: 4, name: "satisfaction survey", target: ">= 65 points"},
+	{no: 5, name: "incident first acknowledgement", target: "phone / in person: immediately; e-mail: 2 hours"},
+	{no: 6, name: "incident status notices", target: "at every change of state"},
+	{no: 7, name: "failure first report", target: "15 minutes"},
+	{no: 8, name: "failure recovery time", target: "4 hours"},
+	{no: 9, name: "failure progress reports", target: "every 4 hours"},
+	{no: 10, name: "failure written report", target: "24 hours"},
+	{no: 11, name: "log provision", target: "4 hours"},
+	{no: 12, name: "log analysis", target: "monthly", duty: "monthly_log_analysis", dutyPerMonth: 1},
+	{no: 13, name: "security report", target: "weekly", duty: "weekly_security_report"},
+	{no: 14, name: "request acknowledgement", target: "2 hours"},
+	{no: 15, name: "request fulfilment", target: "1 day"},
+	{no: 16, name: "statutory power-outage plan", target: "1 month"},
+	{no: 17, name: "statutory power-outage notice", target: "3 weeks before"},
+	{no: 18, name: "daily report", target: "next business morning"},
+	{no: 19, name: "monthly report", target: "by the 10th"},
+	{no: 20, name: "regular meeting", target: "monthly", duty: "monthly_meeting", dutyPerMonth: 1},
+	{no: 21, name: "documents up to date", target: "1 day"},
+	{no: 22, name: "improvement report", target: "monthly", duty: "improvement_report", dutyPerMonth: 1},
+	{no: 23, name: "maintenance information", target: "3 business days"},
+	{no: 24, name: "serious security incidents", target: "0 per month", seriousCaseTyp: casework.SecurityIncident},
+	{no: 25, name: "serious operational failures", target: "0 per month", seriousCaseTyp: casework.Failure},
+}
+
+// SeriousField marks a case as serious (value "true"): a leak (item 24) or
+// a long outage or data loss (item 25).
+const SeriousField = "serious"
+
+// Build computes the ledger of the month starting at month (its first day,
+// in the calendar's zone) from the cases that may bear on it (cases opened
+// in or before the month), evaluating clocks at now (for a past month, any
+// time after it ended). defs are the clock definitions; avail may be nil.
+func Build(ctx context.Context, cases []casework.Case, month, now time.Time, defs []sla.ClockDef, cal *calendar.Calendar, avail Availability) (Ledger, error) {
+	loc := cal.Location()
+	from := time.Date(month.In(loc).Year(), month.In(loc).Month(), 1, 0, 0, 0, 0, loc)
+	to := from.AddDate(0, 1, 0)
+	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
+	l := Ledger{Month: from.Format("2006-01")}
+
+	// Clocks by item, of clocks started in the month.
+	type tally struct {
+		total, met, breached int
+		breachedIDs, otherIDs []string
+	}
+	clocks := map[int]*tally{}
+	for i := range cases {
+		c := &cases[i]
+		for _, k := range c.Clocks(defs, now, cal) {
+			if k.Item == 0 || !in(k.StartedAt) {
+				continue
+			}
+			t := clocks[k.Item]
+			if t == nil {
+				t = &tally{}
+				clocks[k.Item] = t
+			}
+			t.total++
+			switch k.State {
+			case sla.Met:
+				t.met++
+			case sla.Breached:
+				t.breached++
+			}
+			if k.State == sla.Breached {
+				if !slices.Contains(t.breachedIDs, c.ID) {
+					t.breachedIDs = append(t.breachedIDs, c.ID)
+				}
+			} else if !slices.Contains(t.otherIDs, c.ID) {
+				t.otherIDs = append(t.otherIDs, c.ID)
+			}
+		}
+	}
+	yes, no := true, false
+	verdict := func(ok bool) *bool {
+		if ok {
+			return &yes
+		}
+		return &no
+	}
+	for _, it := range items {
+		row := Item{No: it.no, Name: it.name, Target: it.target, Measured: "no data"}
+		switch {
+		case it.no == 1:
+			if avail != nil {
+				share, ok, err := avail.Availability(ctx, from, to)
+				if err != nil {
+					return Ledger{}, fmt.Errorf("ledger: availability: %w", err)
+				}
+				if ok {
+					row.Measured = fmt.Sprintf("%.2f %%", share*100)
+					row.Met = verdict(share >= 0.95)
+				}
+			}
+		case it.no == 4:
+			var sum, n int
+			for _, c := range cases {
+				if c.Survey != nil && in(c.Survey.At) {
+					sum += c.Survey.Score
+					n++
+					row.Cases = append(row.Cases, c.ID)
+				}
+			}
+			if n > 0 {
+				avg := float64(sum) / float64(n)
+				row.Measured = fmt.Sprintf("%.1f points (%d ratings)", avg, n)
+				row.Met = verdict(avg >= 65)
+			} else {
+				row.Measured = "no ratings"
+			}
+		case it.duty != "":
+			need, since := it.dutyPerMonth, from
+			switch it.no {
+			case 3: // every six months: one review within the six months ending with this one
+				need, since = 1, to.AddDate(0, -6, 0)
+			case 13: // weekly: one per week that starts (Monday) in the month
+				need = mondays(from, to)
+			}
+			n := 0
+			for _, c := range cases {
+				if c.Type == casework.Duty && c.Subtype == it.duty && c.Status == casework.Closed && closedIn(c, since, to) {
+					n++
+					row.Cases = append(row.Cases, c.ID)
+				}
+			}
+			row.Measured = fmt.Sprintf("%d done, %d due", n, need)
+			row.Met = verdict(n >= need)
+		case it.seriousCaseTyp != "":
+			n := 0
+			for _, c := range cases {
+				if c.Type == it.seriousCaseTyp && in(c.Timestamp) && c.Fields[SeriousField] == "true" {
+					n++
+					row.Cases = append(row.Cases, c.ID)
+				}
+			}
+			row.Measured = fmt.Sprintf("%d", n)
+			row.Met = verdict(n == 0)
+		default:
+			if t := clocks[it.no]; t != nil {
+				row.Measured = fmt.Sprintf("%d of %d within target (%d breached, %d still running)", t.met, t.total, t.breached, t.total-t.met-t.breached)
+				row.Met = verdict(t.breached == 0)
+				row.Cases = append(t.breachedIDs, t.otherIDs...)
+			} else if slices.ContainsFunc(defs, func(d sla.ClockDef) bool { return d.Item == it.no }) {
+				row.Measured = "no cases"
+			} else {
+				row.Measured = "not measured yet"
+			}
+		}
+		l.Items = append(l.Items, row)
+	}
+	return l, nil
+}
+
+// closedIn reports whether the case's last move to closed falls in
+// [from, to).
+func closedIn(c casework.Case, from, to time.Time) bool {
+	for i := len(c.Timeline) - 1; i >= 0; i-- {
+		e := c.Timeline[i]
+		if e.Kind == "status" && e.Status == casework.Closed {
+			return !e.At.Before(from) && e.At.Before(to)
+		}
+	}
+	return false
+}
+
+// mondays counts the Mondays in [from, to).
+func mondays(from, to time.Time) int {
+	n := 0
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Monday {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/ledger"
+	"github.com/mamori-soc/mamori/casework/sla"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// cmdReport renders reports. Today: the monthly SLA ledger.
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "sla" {
+		fmt.Fprintln(stderr, "usage: mamori report sla --month 2026-10 [-c FILE] [--json]")
+		return errUsage
+	}
+	fs := flags("report sla", stderr)
+	cfgPath := fs.String("c", "mamori.yaml", "configuration `file`")
+	monthFlag := fs.String("month", "", "the `month` (YYYY-MM); default the previous month")
+	asJSON := fs.Bool("json", false, "print the ledger as JSON")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	cal, err := cfg.BusinessCalendar()
+	if err != nil {
+		return err
+	}
+	loc := cal.Location()
+	now := time.Now()
+	month := time.Date(now.In(loc).Year(), now.In(loc).Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0)
+	if *monthFlag != "" {
+		if month, err = time.ParseInLocation("2006-01", *monthFlag, loc); err != nil {
+			return fmt.Errorf("--month %q: want YYYY-MM", *monthFlag)
+		}
+	}
+	s, err := app.OpenStore(ctx, cfg, app.Logger(cfg, os.Stderr), false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// Cases opened up to a year before the month can still bear on it
+	// (a duty closed in it, a clock started in it).
+	var cases []casework.Case
+	err = s.Export(ctx, store.SearchRequest{
+		Query: store.Query{Collection: store.Cases, From: month.AddDate(-1, 0, 0), To: month.AddDate(0, 1, 0)},
+		Sort:  []store.SortField{{Field: "@timestamp"}},
+	}, func(h store.Hit) error {
+		var c casework.Case
+		if err := json.Unmarshal(h.Source, &c); err != nil {
+			return fmt.Errorf("case %s is unreadable: %w", h.ID, err)
+		}
+		cases = append(cases, c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	l, err := ledger.Build(ctx, cases, month, now, sla.Defaults(), cal, nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return encodeJSON(stdout, l)
+	}
+	fmt.Fprintf(stdout, "SLA ledger %s (%d cases considered)\n\n", l.Month, len(cases))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tITEM\tTARGET\tMEASURED\tMET\tCASES")
+	for _, it := range l.Items {
+		met := "-"
+		if it.Met != nil {
+			met = map[bool]string{true: "yes", false: "NO"}[*it.Met]
+		}
+		ids := ""
+		for i, id := range it.Cases {
+			if i == 3 {
+				ids += fmt.Sprintf(" (+%d)", len(it.Cases)-3)
+				break
+			}
+			if i > 0 {
+				ids += " "
+			}
+			ids += id
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.No, it.Name, it.Target, it.Measured, met, ids)
+	}
+	return tw.Flush()
+}
