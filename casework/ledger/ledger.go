@@ -97,7 +97,7 @@ func Build(ctx context.Context, cases []casework.Case, month, now time.Time, def
 
 	// Clocks by item, of clocks started in the month.
 	type tally struct {
-		total, met, breached int
+		total, met, breached  int
 		breachedIDs, otherIDs []string
 	}
 	clocks := map[int]*tally{}
