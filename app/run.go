@@ -304,6 +304,10 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.API.Listen == "" {
 		return nil
 	}
+	cal, err := a.cfg.BusinessCalendar()
+	if err != nil {
+		return fmt.Errorf("calendar: %w", err)
+	}
 	var tokens []api.Token
 	for _, t := range a.cfg.API.Tokens {
 		tok, err := api.NewToken(t.Name, t.Role, t.SHA256)
@@ -315,7 +319,7 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	handler := api.New(api.Options{
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
-		Sessions: a.cfg.Sessions.Defaults(),
+		Sessions: a.cfg.Sessions.Defaults(), Calendar: cal,
 		Rules: api.RulesProvider{
 			Load: func() ([]*detections.Rule, []error, error) {
 				loaded, err := LoadRules(a.cfg)

@@ -278,3 +278,21 @@ func union(a, b map[string]string) map[string]string {
 	maps.Copy(out, b)
 	return out
 }
+
+// Opened returns every case opened in [from, to), oldest first, reading
+// the store page by page.
+func (c *Cases) Opened(ctx context.Context, from, to time.Time) ([]Case, error) {
+	var out []Case
+	err := c.s.Export(ctx, store.SearchRequest{
+		Query: store.Query{Collection: store.Cases, From: from, To: to},
+		Sort:  []store.SortField{{Field: "@timestamp"}},
+	}, func(h store.Hit) error {
+		var cs Case
+		if err := json.Unmarshal(h.Source, &cs); err != nil {
+			return fmt.Errorf("casework: case %s is unreadable: %w", h.ID, err)
+		}
+		out = append(out, cs)
+		return nil
+	})
+	return out, err
+}

@@ -230,3 +230,14 @@ func mondays(from, to time.Time) int {
 	}
 	return n
 }
+
+// Month loads the cases that may bear on the month starting at month (those
+// opened up to a year before its end) and builds its ledger.
+func Month(ctx context.Context, cases *casework.Cases, month, now time.Time, defs []sla.ClockDef, cal *calendar.Calendar, avail Availability) (Ledger, int, error) {
+	list, err := cases.Opened(ctx, month.AddDate(-1, 0, 0), month.AddDate(0, 1, 0))
+	if err != nil {
+		return Ledger{}, 0, err
+	}
+	l, err := Build(ctx, list, month, now, defs, cal, avail)
+	return l, len(list), err
+}

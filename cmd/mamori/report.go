@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/mamori-soc/mamori/casework/ledger"
 	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/store"
 )
 
 // cmdReport renders reports. Today: the monthly SLA ledger.
@@ -51,31 +49,14 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Close()
-	// Cases opened up to a year before the month can still bear on it
-	// (a duty closed in it, a clock started in it).
-	var cases []casework.Case
-	err = s.Export(ctx, store.SearchRequest{
-		Query: store.Query{Collection: store.Cases, From: month.AddDate(-1, 0, 0), To: month.AddDate(0, 1, 0)},
-		Sort:  []store.SortField{{Field: "@timestamp"}},
-	}, func(h store.Hit) error {
-		var c casework.Case
-		if err := json.Unmarshal(h.Source, &c); err != nil {
-			return fmt.Errorf("case %s is unreadable: %w", h.ID, err)
-		}
-		cases = append(cases, c)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	l, err := ledger.Build(ctx, cases, month, now, sla.Defaults(), cal, nil)
+	l, n, err := ledger.Month(ctx, casework.NewCases(s, nil), month, now, sla.Defaults(), cal, nil)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return encodeJSON(stdout, l)
 	}
-	fmt.Fprintf(stdout, "SLA ledger %s (%d cases considered)\n\n", l.Month, len(cases))
+	fmt.Fprintf(stdout, "SLA ledger %s (%d cases considered)\n\n", l.Month, n)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tITEM\tTARGET\tMEASURED\tMET\tCASES")
 	for _, it := range l.Items {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/sessions"
 	"github.com/mamori-soc/mamori/store"
@@ -87,6 +88,9 @@ type Options struct {
 	Now    func() time.Time
 	// Sessions are the configured defaults of /api/v1/sessions.
 	Sessions sessions.Defaults
+	// Calendar is the business calendar SLA clocks run on (nil: the
+	// default calendar).
+	Calendar *calendar.Calendar
 	// Rules gives /api/v1/rules and its test and backtest routes the
 	// configured detection rules; those routes answer 501 Not Implemented
 	// without it.
@@ -130,6 +134,7 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/v1/cases/{id}", s.auth(Viewer, s.getCase))
 	s.mux.Handle("POST /api/v1/cases", s.auth(Analyst, s.openCase))
 	s.mux.Handle("PATCH /api/v1/cases/{id}", s.auth(Analyst, s.updateCase))
+	s.mux.Handle("GET /api/v1/reports/sla", s.auth(Viewer, s.slaLedger))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}))

@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/ledger"
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -220,4 +224,33 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeCase(w, http.StatusOK, c, v)
+}
+
+// slaLedger: GET /api/v1/reports/sla?month=2026-10 (default: the previous
+// month), as `mamori report sla --json` prints it.
+func (s *Server) slaLedger(w http.ResponseWriter, r *http.Request) {
+	cal := s.opts.Calendar
+	if cal == nil {
+		var err error
+		if cal, err = calendar.New(calendar.Config{}); err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+	}
+	loc := cal.Location()
+	now := s.opts.Now()
+	month := time.Date(now.In(loc).Year(), now.In(loc).Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0)
+	if m := r.URL.Query().Get("month"); m != "" {
+		var err error
+		if month, err = time.ParseInLocation("2006-01", m, loc); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("month %q: want YYYY-MM", m))
+			return
+		}
+	}
+	l, _, err := ledger.Month(r.Context(), s.cases(), month, now, sla.Defaults(), cal, nil)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
 }

@@ -85,3 +85,25 @@ func TestCasesAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.EqualValues(t, 1, body["total"])
 }
+
+func TestSLALedgerAPI(t *testing.T) {
+	srv := rulesServer(t, nil, nil)
+	// A failure opened now (26 November 2026, 12:00 in Tokyo): November's
+	// item 7 has one clock, still running.
+	resp, body, _ := post(t, srv, "/api/v1/cases", analystToken, `{"type":"failure","title":"WAN 回線断","channel":"monitoring"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+
+	resp, body = get(t, srv, "/api/v1/reports/sla?month=2026-11", viewerToken)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Equal(t, "2026-11", body["month"])
+	items := body["items"].([]any)
+	require.Len(t, items, 25)
+	first := items[6].(map[string]any)
+	require.EqualValues(t, 7, first["no"])
+	require.Equal(t, "0 of 1 within target (0 breached, 1 still running)", first["measured"])
+	require.Equal(t, "no data", items[0].(map[string]any)["measured"])
+
+	resp, body = get(t, srv, "/api/v1/reports/sla?month=November", viewerToken)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, errorMessage(t, body), "want YYYY-MM")
+}
