@@ -25,7 +25,11 @@ import (
 // deterministic ids downstream make a record written twice harmless.
 
 // produceAttempts bounds the attempts per partition within one Publish.
-const produceAttempts = 3
+// With the doubling backoff (100 ms, 200 ms, ... 1.6 s) the retries span
+// more than metadataTTL, so a leadership change the shared transport's
+// metadata cache has not seen yet (Not Leader For Partition right after a
+// topic is created) is retried past the cache's refresh.
+const produceAttempts = 6
 
 // stickyNext picks the partition of unkeyed records, one per Publish call.
 var stickyNext atomic.Uint32
@@ -114,7 +118,7 @@ func (b *Bus) produceRequest(ctx context.Context, k partitionKey, recs []*bus.Re
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond << (attempt - 1)):
 		}
 	}
 }
