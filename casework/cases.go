@@ -262,8 +262,11 @@ func diff(a, b Case) []Change {
 	}
 	if len(b.Timeline) > len(a.Timeline) {
 		for _, e := range b.Timeline[len(a.Timeline):] {
-			if e.Kind == "notification" {
+			switch e.Kind {
+			case "notification":
 				out = append(out, Change{Field: "notifications", After: e.Notification})
+			case "sla": // warnings and breaches the SLA watcher records
+				out = append(out, Change{Field: "sla", After: e.Detail})
 			}
 		}
 	}
