@@ -364,21 +364,6 @@ func (c *Correlate) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Tracked returns the entities tracked by the partitions in memory.
-func (c *Correlate) Tracked() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, ps := range c.parts {
-		ps.mu.Lock()
-		if ps.p != nil {
-			n += ps.p.tracked()
-		}
-		ps.mu.Unlock()
-	}
-	return n
-}
-
 func stateID(topic string, pn int) string { return topic + "-" + strconv.Itoa(pn) }
 
 // encodeAlerts returns the records of the alerts a batch changed.

@@ -75,7 +75,7 @@ type Engine struct {
 	stateful []int32
 	byID     map[string]*compiled
 	// prereqs are the distinct prerequisites rules check beyond the index.
-	prereqs []Prerequisite
+	prereqs []prereq
 
 	scratch sync.Pool
 }
@@ -262,7 +262,7 @@ func (en *Engine) index() {
 			if !ok {
 				id = int32(len(en.prereqs))
 				prereqs[key] = id
-				en.prereqs = append(en.prereqs, p)
+				en.prereqs = append(en.prereqs, prereq{p, stringField(p.Field)})
 			}
 			c.rest = append(c.rest, id)
 		}
@@ -358,7 +358,7 @@ func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, 
 	for _, p := range c.rest {
 		if s.checked[p] != s.gen {
 			s.checked[p] = s.gen
-			s.holds[p] = satisfies(e, en.prereqs[p], &s.num)
+			s.holds[p] = en.prereqs[p].satisfiedBy(e, &s.num)
 		}
 		if !s.holds[p] {
 			return
@@ -375,10 +375,17 @@ func (en *Engine) run(c *compiled, e *event.Event, s *scratch, emit func(*Rule, 
 	emit(c.rule, Hit{Event: e})
 }
 
-// satisfies reports whether the event meets a prerequisite.
-func satisfies(e *event.Event, p Prerequisite, buf *[32]byte) bool {
-	if str := stringField(p.Field); str != nil {
-		v, _ := str(e)
+// prereq is a prerequisite with the non-boxing reader of its field, when
+// it is a typed string field.
+type prereq struct {
+	Prerequisite
+	str func(*event.Event) (string, bool)
+}
+
+// satisfiedBy reports whether the event meets the prerequisite.
+func (p *prereq) satisfiedBy(e *event.Event, buf *[32]byte) bool {
+	if p.str != nil {
+		v, _ := p.str(e)
 		return slices.Contains(p.Values, v)
 	}
 	v, ok := e.Get(p.Field)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/event"
@@ -17,21 +16,20 @@ import (
 // one is observed late, as in the stage); Finish advances the watermark so
 // that windows close and silences show, and returns the alerts.
 type Replayer struct {
-	en        *Engine
-	p         *partition
-	b         *Batch
-	summaries map[summaryKey]*summary
-	order     []summaryKey
-	last      time.Time
-	advanced  time.Time // event time of the last advance
-	alerts    map[string]*event.Event
-	ids       []string
-	events    int64
+	en       *Engine
+	p        *partition
+	b        *Batch
+	sums     *summaries
+	last     time.Time
+	advanced time.Time // event time of the last advance
+	alerts   map[string]*event.Event
+	ids      []string
+	events   int64
 }
 
 // NewReplayer returns a replayer for the engine's rules.
 func NewReplayer(en *Engine) *Replayer {
-	r := &Replayer{en: en, p: newPartition(en), summaries: map[summaryKey]*summary{}, alerts: map[string]*event.Event{}}
+	r := &Replayer{en: en, p: newPartition(en), sums: newSummaries(), alerts: map[string]*event.Event{}}
 	r.b = r.p.alerts.Begin()
 	return r
 }
@@ -58,17 +56,7 @@ func (r *Replayer) Add(e *event.Event) {
 			r.p.apply(c, matchRecord{kind: kindMatch, rule: rule.ID}, e, r.b)
 			return
 		}
-		group := c.stateful.GroupKey(e)
-		k := summaryKey{rule: c, key: strings.Join(group, "\x00"), bucket: windowStart(e.Timestamp, sm.Bucket()).UnixNano()}
-		x := r.summaries[k]
-		if x == nil {
-			x = &summary{first: e.Timestamp, last: e.Timestamp, group: group}
-			r.summaries[k] = x
-			r.order = append(r.order, k)
-		}
-		x.count++
-		x.first = minTime(x.first, e.Timestamp)
-		x.last = maxTime(x.last, e.Timestamp)
+		r.sums.add(c, sm, e)
 	})
 	r.collect()
 }
@@ -76,24 +64,9 @@ func (r *Replayer) Add(e *event.Event) {
 // flushSummaries hands the summaries of buckets ended before t (all, for a
 // zero t) to their states.
 func (r *Replayer) flushSummaries(t time.Time) {
-	keep := r.order[:0]
-	for _, k := range r.order {
-		sm := k.rule.stateful.(Summarizer)
-		if !t.IsZero() && time.Unix(0, k.bucket).Add(sm.Bucket()).After(t) {
-			keep = append(keep, k)
-			continue
-		}
-		x := r.summaries[k]
-		delete(r.summaries, k)
-		skel := &event.Event{Timestamp: x.last, Event: event.Meta{ID: summaryID(k.rule.rule.ID, x.group, x.first)}}
-		for i, f := range sm.GroupFields() {
-			if i < len(x.group) && x.group[i] != "" {
-				_ = skel.Set(f, x.group[i])
-			}
-		}
-		r.p.apply(k.rule, matchRecord{kind: kindSummary, rule: k.rule.rule.ID, count: x.count, first: x.first, last: x.last}, skel, r.b)
-	}
-	r.order = keep
+	r.sums.take(t, func(c *compiled, skel *event.Event, m matchRecord, _ []string) {
+		r.p.apply(c, m, skel, r.b)
+	})
 }
 
 func (r *Replayer) advance(w time.Time) {

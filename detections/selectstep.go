@@ -60,27 +60,12 @@ func NewSelect(en *Engine, pub bus.Producer, matchPartitions int, log *slog.Logg
 	return s
 }
 
-// summaryKey identifies the summary a match is merged into.
-type summaryKey struct {
-	rule   *compiled
-	key    string // group key joined by NUL
-	bucket int64
-}
-
-type summary struct {
-	first, last time.Time
-	count       int64
-	group       []string
-}
-
 // Handle evaluates the batch. An undecodable event is dead-lettered; an
 // error from Publish fails the batch, which the runner retries.
 func (s *Select) Handle(ctx context.Context, batch []bus.Record) error {
 	var out []bus.Record
 	seen := map[int]time.Time{}
-	summaries := map[summaryKey]*summary{}
-	var order []summaryKey
-	var scratch []string
+	sums := newSummaries()
 	for i := range batch {
 		rec := &batch[i]
 		// Only what the rules read is decoded; the match carries the
@@ -108,38 +93,21 @@ func (s *Select) Handle(ctx context.Context, batch []bus.Record) error {
 				out = append(out, matchRecord{kind: kindMatch, rule: r.ID, value: rec.Value}.record(c.stateful.GroupKey(&e), e.Timestamp))
 				return
 			}
-			// Every event of a volume rule lands here: its key is read
-			// into a scratch slice (GroupKey's, by the Summarizer contract)
-			// and copied only for a new summary.
-			scratch = keyInto(scratch[:0], &e, sm.GroupFields())
-			k := summaryKey{rule: c, key: joinKey(scratch), bucket: windowStart(e.Timestamp, sm.Bucket()).UnixNano()}
-			x := summaries[k]
-			if x == nil {
-				x = &summary{first: e.Timestamp, last: e.Timestamp, group: slices.Clone(scratch)}
-				summaries[k] = x
-				order = append(order, k)
-			}
-			x.count++
-			x.first = minTime(x.first, e.Timestamp)
-			x.last = maxTime(x.last, e.Timestamp)
+			sums.add(c, sm, &e)
 		})
 	}
-	for _, k := range order {
-		x := summaries[k]
-		sm := k.rule.stateful.(Summarizer)
-		skel := &event.Event{Timestamp: x.last, Event: event.Meta{ID: summaryID(k.rule.rule.ID, x.group, x.first)}}
-		for i, f := range sm.GroupFields() {
-			if i < len(x.group) && x.group[i] != "" {
-				_ = skel.Set(f, x.group[i])
-			}
+	var encErr error
+	sums.take(time.Time{}, func(_ *compiled, skel *event.Event, m matchRecord, group []string) {
+		var err error
+		if m.value, err = event.Marshal(skel); err != nil {
+			encErr = err
+			return
 		}
-		data, err := event.Marshal(skel)
-		if err != nil {
-			return fmt.Errorf("detect: encode summary: %w", err)
-		}
-		out = append(out, matchRecord{kind: kindSummary, rule: k.rule.rule.ID, count: x.count, first: x.first, last: x.last, value: data}.record(x.group, x.last))
+		out = append(out, m.record(group, m.last))
+	})
+	if encErr != nil {
+		return fmt.Errorf("detect: encode summary: %w", encErr)
 	}
-
 	s.mu.Lock()
 	next := maps.Clone(s.progress)
 	s.mu.Unlock()

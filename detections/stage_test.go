@@ -65,10 +65,9 @@ func (r *rig) newCorrelate() *detections.Correlate {
 // publish puts events on mamori.events, keyed by id as the parse stage does.
 func (r *rig) publish(events ...*event.Event) {
 	for _, rec := range records(r.t, events...) {
-		id := []byte(rec.Value)
 		var e event.Event
 		require.NoError(r.t, event.Unmarshal(rec.Value, &e))
-		id = []byte(e.Event.ID)
+		id := []byte(e.Event.ID)
 		rec.Key = id
 		rec.Headers = []bus.Header{{Key: pipeline.HeaderID, Value: id}}
 		require.NoError(r.t, r.bus.Publish(context.Background(), rec))

@@ -3,6 +3,7 @@ package sigma_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -126,19 +127,9 @@ func streamEvents(t testing.TB, stream []streamEvent) []*event.Event {
 		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
 			return c
 		}
-		return compareStrings(a.Event.ID, b.Event.ID)
+		return strings.Compare(a.Event.ID, b.Event.ID)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // runStream loads the files' engine rules and checks the hits of the
