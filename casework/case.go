@@ -11,14 +11,14 @@ type Type string
 
 // Case types, as the operations work of the seed names them.
 const (
-	Incident         Type = "incident"          // a helpdesk report
-	Failure          Type = "failure"           // a system or network failure
-	SecurityIncident Type = "security_incident" // handled by the security-incident procedure too
-	Problem          Type = "problem"           // a cause behind incidents, known or unknown
-	Request          Type = "request"           // an application form (Subtype names which)
-	Vulnerability    Type = "vulnerability"     // a vulnerability or maintenance notice from a vendor or JPCERT/CC, IPA, JVN
-	Duty             Type = "duty"              // a periodic duty (Subtype: daily_report, weekly_security_report...)
-	Outage           Type = "outage"            // a planned outage (statutory power shutdown)
+	Incident         Type = "incident"             // a helpdesk report
+	Failure          Type = "failure"              // a system or network failure
+	SecurityIncident Type = "security_incident"    // handled by the security-incident procedure too
+	Problem          Type = "problem"              // a cause behind incidents, known or unknown
+	Request          Type = "request"              // an application form (Subtype names which)
+	Vulnerability    Type = "vulnerability_notice" // a vulnerability or maintenance notice from a vendor or JPCERT/CC, IPA, JVN
+	Duty             Type = "periodic_duty"        // a periodic duty (Subtype: daily_report, weekly_security_report...)
+	Outage           Type = "planned_outage"       // a planned outage (statutory power shutdown)
 )
 
 // Types lists every case type.

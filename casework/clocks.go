@@ -1,7 +1,11 @@
 package casework
 
 import (
+	"errors"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/calendar"
@@ -40,4 +44,22 @@ func (c *Case) Clocks(defs []sla.ClockDef, now time.Time, cal *calendar.Calendar
 		out = append(out, sla.Evaluate(d, tl, now, cal)...)
 	}
 	return out
+}
+
+// CheckClocks reports every clock definition whose applies_to names no case
+// type or subtype that casework has: such a clock would never run.
+func CheckClocks(defs []sla.ClockDef) error {
+	var errs []error
+	for _, d := range defs {
+		for _, k := range d.AppliesTo {
+			t, sub, _ := strings.Cut(k, "/")
+			switch {
+			case !slices.Contains(Types, Type(t)):
+				errs = append(errs, fmt.Errorf("clock %s: applies_to %q: no case type %q (types: %v)", d.Name, k, t, Types))
+			case sub != "" && len(Subtypes[Type(t)]) > 0 && !slices.Contains(Subtypes[Type(t)], sub):
+				errs = append(errs, fmt.Errorf("clock %s: applies_to %q: %s has no subtype %q (subtypes: %v)", d.Name, k, t, sub, Subtypes[Type(t)]))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

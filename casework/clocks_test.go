@@ -62,3 +62,12 @@ func TestCaseClocks(t *testing.T) {
 	require.Equal(t, sla.Met, rec.State)
 	require.Equal(t, 3*time.Hour, rec.Elapsed, "10:00 to 14:00 less the vendor's hour")
 }
+
+// TestDefaultClocksApply: every default clock names case types casework
+// has, so none is silently never run.
+func TestDefaultClocksApply(t *testing.T) {
+	require.NoError(t, casework.CheckClocks(sla.Defaults()))
+	err := casework.CheckClocks([]sla.ClockDef{{Name: "x", AppliesTo: []string{"outage", "request/log_retreival"}}})
+	require.ErrorContains(t, err, `clock x: applies_to "outage": no case type "outage"`)
+	require.ErrorContains(t, err, `request has no subtype "log_retreival"`)
+}

@@ -77,17 +77,17 @@ var tokyo = func() *time.Location {
 var labels = map[Lang]map[string]string{
 	Japanese: {
 		"incident": "インシデント", "failure": "障害", "security_incident": "セキュリティインシデント",
-		"problem": "問題", "request": "申請", "vulnerability": "脆弱性・保守情報", "duty": "定常業務",
-		"outage": "計画停止",
-		"new":    "新規", "acknowledged": "受付済", "in_progress": "対応中", "waiting_vendor": "ベンダー回答待ち",
+		"problem": "問題", "request": "申請", "vulnerability_notice": "脆弱性・保守情報", "periodic_duty": "定常業務",
+		"planned_outage": "計画停止",
+		"new":            "新規", "acknowledged": "受付済", "in_progress": "対応中", "waiting_vendor": "ベンダー回答待ち",
 		"waiting_requester": "依頼者回答待ち", "resolved": "解決", "closed": "完了",
 		"p1": "P1（緊急）", "p2": "P2（高）", "p3": "P3（中）", "p4": "P4（低）",
 	},
 	English: {
 		"incident": "incident", "failure": "failure", "security_incident": "security incident",
-		"problem": "problem", "request": "request", "vulnerability": "vulnerability notice", "duty": "periodic duty",
-		"outage": "planned outage",
-		"new":    "new", "acknowledged": "acknowledged", "in_progress": "in progress", "waiting_vendor": "waiting on the vendor",
+		"problem": "problem", "request": "request", "vulnerability_notice": "vulnerability notice", "periodic_duty": "periodic duty",
+		"planned_outage": "planned outage",
+		"new":            "new", "acknowledged": "acknowledged", "in_progress": "in progress", "waiting_vendor": "waiting on the vendor",
 		"waiting_requester": "waiting on the requester", "resolved": "resolved", "closed": "closed",
 		"p1": "P1 (urgent)", "p2": "P2 (high)", "p3": "P3 (medium)", "p4": "P4 (low)",
 	},
