@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/mamori-soc/mamori/casework/logexport"
 )
 
 // Type is the kind of a case.
@@ -102,9 +104,13 @@ type Case struct {
 	Comments  []Comment `json:"comments,omitempty"`
 	Timeline  []Entry   `json:"timeline,omitempty"`
 	// Survey is the reporter\'s rating of a closed incident (SLA item 4).
-	Survey    *Survey   `json:"survey,omitempty"`
-	Audit     []Change  `json:"audit,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Survey *Survey `json:"survey,omitempty"`
+	// Exports are the chain-of-custody records of the log exports
+	// delivered for a log-retrieval request (files under the exports
+	// directory, in a folder named after the case).
+	Exports   []logexport.Custody `json:"exports,omitempty"`
+	Audit     []Change            `json:"audit,omitempty"`
+	UpdatedAt time.Time           `json:"updated_at"`
 }
 
 // Link points from a case to an alert, an event or another case.
@@ -147,7 +153,7 @@ type Comment struct {
 // on entries.
 type Entry struct {
 	At    time.Time `json:"at"`
-	Kind  string    `json:"kind"` // created, status, notification, comment, link
+	Kind  string    `json:"kind"` // created, status, notification, comment, link, sla, download
 	Actor string    `json:"actor,omitempty"`
 	// Status is the new status of a "status" entry.
 	Status Status `json:"status,omitempty"`

@@ -193,6 +193,7 @@ func clone(c Case) Case {
 	c.Checklist = slices.Clone(c.Checklist)
 	c.Timeline = slices.Clone(c.Timeline)
 	c.Audit = slices.Clone(c.Audit)
+	c.Exports = slices.Clone(c.Exports)
 	return c
 }
 
@@ -260,6 +261,12 @@ func diff(a, b Case) []Change {
 		}
 		scalar(fmt.Sprintf("checklist[%d]", i), state(a.Checklist), state(b.Checklist))
 	}
+	for _, x := range b.Exports[min(len(a.Exports), len(b.Exports)):] {
+		out = append(out, Change{Field: "exports", After: fmt.Sprintf("%s %d events sha256 %s", x.File, x.Events, x.FileSHA256)})
+	}
+	if len(b.Exports) < len(a.Exports) {
+		out = append(out, Change{Field: "exports", Before: fmt.Sprintf("%d exports", len(a.Exports)), After: fmt.Sprintf("%d exports", len(b.Exports))})
+	}
 	if len(b.Timeline) > len(a.Timeline) {
 		for _, e := range b.Timeline[len(a.Timeline):] {
 			switch e.Kind {
@@ -267,6 +274,8 @@ func diff(a, b Case) []Change {
 				out = append(out, Change{Field: "notifications", After: e.Notification})
 			case "sla": // warnings and breaches the SLA watcher records
 				out = append(out, Change{Field: "sla", After: e.Detail})
+			case "download": // who fetched a delivered export (chain of custody)
+				out = append(out, Change{Field: "downloads", After: e.Actor + " " + e.Detail})
 			}
 		}
 	}
