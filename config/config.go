@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +24,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mamori-soc/mamori/calendar"
+	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/notify"
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/directory"
 	"github.com/mamori-soc/mamori/ingest/httpin"
 	"github.com/mamori-soc/mamori/ingest/syslog"
@@ -267,6 +271,46 @@ type Casework struct {
 	// AlertWindow groups alerts of one rule about one entity into one case
 	// (default 24h).
 	AlertWindow Duration `yaml:"alert_window"`
+	// SweepInterval is how often the SLA watcher and the log-retrieval
+	// fulfiller go over open cases (default 1m).
+	SweepInterval Duration `yaml:"sweep_interval"`
+	// ClocksFile replaces the default SLA clocks (the seed's table,
+	// casework/sla/defaults.yaml; `mamori sla defaults` prints them) with
+	// the clocks of a YAML file of the same form.
+	ClocksFile string `yaml:"clocks_file"`
+	// Notify is the e-mail relay and the webhooks notifications go through
+	// (none configured: notices are only recorded on the cases).
+	Notify notify.Config `yaml:"notify"`
+	// SLANotices says who hears of SLA warnings and breaches.
+	SLANotices Notices `yaml:"sla_notices"`
+	// LogRetrieval configures the automatic fulfilment of log-retrieval
+	// requests (SLA item 11).
+	LogRetrieval LogRetrieval `yaml:"log_retrieval"`
+}
+
+// Notices are the recipients of a kind of notification: e-mail addresses
+// and/or one configured webhook, in one language (ja or en, default ja).
+type Notices struct {
+	To      []string `yaml:"to"`
+	Webhook string   `yaml:"webhook"`
+	Lang    string   `yaml:"lang"`
+}
+
+// LogRetrieval configures log-retrieval requests. Exports are written under
+// Dir, one folder per case, and downloaded through the API by the requester
+// (the token named as the case's reporter) or a token of AllowedRole.
+type LogRetrieval struct {
+	// Dir holds the exports (default DATA_DIR/exports). Processes running
+	// the casework and api roles must see the same directory.
+	Dir string `yaml:"dir"`
+	// MaxEvents refuses larger exports; the requester narrows the request
+	// (default 10,000,000).
+	MaxEvents int64 `yaml:"max_events"`
+	// AllowedRole may download every export: analyst or admin (default
+	// admin). Requesters always may download their own.
+	AllowedRole string `yaml:"allowed_role"`
+	// Lang is the language of the delivery notice (ja or en, default ja).
+	Lang string `yaml:"lang"`
 }
 
 // BuiltinEnabled reports whether the built-in pack runs.
@@ -333,7 +377,10 @@ func Default() *Config {
 			Detect: StageConfig{Workers: 1, BatchSize: 1000},
 		},
 		Detections: Detections{AllowedLateness: Duration(time.Minute)},
-		Casework:   Casework{AlertWindow: Duration(24 * time.Hour)},
+		Casework: Casework{
+			AlertWindow: Duration(24 * time.Hour), SweepInterval: Duration(time.Minute),
+			LogRetrieval: LogRetrieval{MaxEvents: 10_000_000, AllowedRole: "admin"},
+		},
 		Retention: Retention{
 			Raw: Duration(7 * 24 * time.Hour), Events: Duration(90 * 24 * time.Hour), DLQ: Duration(30 * 24 * time.Hour),
 		},
@@ -365,8 +412,10 @@ func Load(path string) (*Config, error) {
 		if d := c.Detections.RulesDir; d != "" && !filepath.IsAbs(d) {
 			c.Detections.RulesDir = filepath.Join(filepath.Dir(path), d)
 		}
-		if d := c.Casework.RunbooksDir; d != "" && !filepath.IsAbs(d) {
-			c.Casework.RunbooksDir = filepath.Join(filepath.Dir(path), d)
+		for _, d := range []*string{&c.Casework.RunbooksDir, &c.Casework.ClocksFile, &c.Casework.LogRetrieval.Dir} {
+			if *d != "" && !filepath.IsAbs(*d) {
+				*d = filepath.Join(filepath.Dir(path), *d)
+			}
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(c).Elem(), "MAMORI", os.LookupEnv); err != nil {
@@ -398,6 +447,26 @@ func (c *Config) decode(r io.Reader) error {
 		return err
 	}
 	return nil
+}
+
+// SLAClocks returns the SLA clock definitions: those of casework.clocks_file,
+// or the built-in defaults. Every clock must apply to a case type casework
+// has.
+func (c *Config) SLAClocks() ([]sla.ClockDef, error) {
+	defs := sla.Defaults()
+	if f := c.Casework.ClocksFile; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("casework.clocks_file: %w", err)
+		}
+		if defs, err = sla.Parse(data); err != nil {
+			return nil, fmt.Errorf("casework.clocks_file: %s: %w", f, err)
+		}
+	}
+	if err := casework.CheckClocks(defs); err != nil {
+		return nil, fmt.Errorf("casework.clocks_file: %w", err)
+	}
+	return defs, nil
 }
 
 // BusinessCalendar returns the business calendar (valid after Validate),
@@ -581,6 +650,41 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.Casework.AlertWindow); d < time.Minute || d > 31*24*time.Hour {
 		bad("casework.alert_window", "%s: want 1m to 31d (default 24h)", d)
+	}
+	if d := time.Duration(c.Casework.SweepInterval); d < time.Second || d > time.Hour {
+		bad("casework.sweep_interval", "%s: want 1s to 1h (default 1m)", d)
+	}
+	if err := c.Casework.Notify.Validate(); err != nil {
+		bad("casework.notify", "%v", err)
+	}
+	for key, n := range map[string]Notices{"casework.sla_notices": c.Casework.SLANotices} {
+		for i, to := range n.To {
+			if _, err := mail.ParseAddress(to); err != nil {
+				bad(fmt.Sprintf("%s.to[%d]", key, i), "%q: %v", to, err)
+			}
+		}
+		if n.Webhook != "" && !slices.ContainsFunc(c.Casework.Notify.Webhooks, func(w notify.WebhookConfig) bool { return w.Name == n.Webhook }) {
+			bad(key+".webhook", "%q: no webhook of that name in casework.notify.webhooks", n.Webhook)
+		}
+		if len(n.To) > 0 && c.Casework.Notify.SMTP == nil {
+			bad(key+".to", "e-mail recipients need casework.notify.smtp")
+		}
+	}
+	for key, l := range map[string]string{"casework.sla_notices.lang": c.Casework.SLANotices.Lang, "casework.log_retrieval.lang": c.Casework.LogRetrieval.Lang} {
+		if l != "" && !slices.Contains(notify.Langs, notify.Lang(l)) {
+			bad(key, "%q: want ja or en", l)
+		}
+	}
+	if r := c.Casework.LogRetrieval.AllowedRole; r != "analyst" && r != "admin" {
+		bad("casework.log_retrieval.allowed_role", "%q: want analyst or admin", r)
+	}
+	if c.Casework.ClocksFile != "" {
+		if _, err := c.SLAClocks(); err != nil {
+			bad("casework.clocks_file", "%v", errors.Unwrap(err))
+		}
+	}
+	if n := c.Casework.LogRetrieval.MaxEvents; n < 1 {
+		bad("casework.log_retrieval.max_events", "%d: want 1 or more", n)
 	}
 	if d := time.Duration(c.Detections.AllowedLateness); d < 0 || d > 24*time.Hour {
 		bad("detections.allowed_lateness", "%s: want 0s to 24h (default 1m)", d)

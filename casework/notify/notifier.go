@@ -72,6 +72,12 @@ type Record struct {
 // Sent reports whether the notification went out.
 func (r Record) Sent() bool { return r.Error == "" }
 
+// Sender sends a notification; *Notifier is one. The SLA watcher and the
+// log-retrieval fulfiller take a Sender, so tests can give them another.
+type Sender interface {
+	Send(ctx context.Context, n Notification) (Record, error)
+}
+
 // Options are a Notifier's optional settings.
 type Options struct {
 	// Now is the clock (nil: time.Now).

@@ -20,11 +20,6 @@ import (
 	"github.com/mamori-soc/mamori/casework/sla"
 )
 
-// Sender sends a notification (notify.Notifier satisfies it).
-type Sender interface {
-	Send(ctx context.Context, n notify.Notification) (notify.Record, error)
-}
-
 // Options configure a Watcher.
 type Options struct {
 	Cases    *casework.Cases
@@ -32,7 +27,7 @@ type Options struct {
 	Calendar *calendar.Calendar
 	// Sender and To say where warnings and breach notices go (e-mail
 	// recipients, or Webhook); a nil Sender only records them.
-	Sender  Sender
+	Sender  notify.Sender
 	To      []string
 	Webhook string
 	Lang    notify.Lang
