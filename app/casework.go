@@ -4,18 +4,30 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mamori-soc/mamori/bus"
 	"github.com/mamori-soc/mamori/casework"
-	"github.com/mamori-soc/mamori/casework/sla"
+	"github.com/mamori-soc/mamori/casework/notify"
+	"github.com/mamori-soc/mamori/casework/retrieval"
 	"github.com/mamori-soc/mamori/casework/watch"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/stage"
 )
 
-// startCasework starts the intake that turns alerts into cases.
+// ExportsDir is where log-retrieval exports are kept.
+func ExportsDir(cfg *config.Config) string {
+	if d := cfg.Casework.LogRetrieval.Dir; d != "" {
+		return d
+	}
+	return filepath.Join(cfg.DataDir, "exports")
+}
+
+// startCasework starts the intake that turns alerts into cases, the SLA
+// watcher and the log-retrieval fulfiller.
 func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Metrics) error {
 	runbooks := casework.Runbooks{}
 	if dir := a.cfg.Casework.RunbooksDir; dir != "" {
@@ -32,20 +44,49 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 	a.stages = append(a.stages, r)
 	g.Go(func() error { return r.Run(ctx) })
 
-	// The SLA watcher: every minute, warnings and breaches of open cases'
-	// clocks are recorded on the cases (notifications come with the
-	// notifier's configuration).
 	cal, err := a.cfg.BusinessCalendar()
 	if err != nil {
 		return fmt.Errorf("calendar: %w", err)
 	}
-	w := watch.New(watch.Options{Cases: casework.NewCases(a.store, nil), Clocks: sla.Defaults(), Calendar: cal, Logger: a.log.With("component", "sla")})
+	clocks, err := a.cfg.SLAClocks()
+	if err != nil {
+		return err
+	}
+	var sender notify.Sender
+	cw := a.cfg.Casework
+	if cw.Notify.SMTP != nil || len(cw.Notify.Webhooks) > 0 {
+		n, err := notify.New(cw.Notify, notify.Options{})
+		if err != nil {
+			return fmt.Errorf("casework.notify: %w", err)
+		}
+		sender = n
+	}
+	// The SLA watcher records warnings and breaches of open cases' clocks
+	// on the cases and sends them to sla_notices; the fulfiller delivers
+	// log-retrieval requests. Both sweep every sweep_interval.
+	cases := casework.NewCases(a.store, nil)
+	wo := watch.Options{Cases: cases, Clocks: clocks, Calendar: cal, Logger: a.log.With("component", "sla")}
+	if n := cw.SLANotices; len(n.To) > 0 || n.Webhook != "" {
+		wo.Sender, wo.To, wo.Webhook, wo.Lang = sender, n.To, n.Webhook, notify.Lang(n.Lang)
+	}
+	w := watch.New(wo)
+	f := retrieval.New(retrieval.Options{
+		Cases: cases, Store: a.store, Dir: ExportsDir(a.cfg), MaxEvents: cw.LogRetrieval.MaxEvents,
+		Location: a.cfg.Location(), Sender: sender, Lang: notify.Lang(cw.LogRetrieval.Lang),
+		Logger: a.log.With("component", "log-retrieval"),
+	})
+	sweeps := []struct {
+		name  string
+		sweep func(context.Context, time.Time) (int, error)
+	}{{"SLA watch", w.Sweep}, {"log retrieval", f.Sweep}}
 	g.Go(func() error {
-		t := time.NewTicker(time.Minute)
+		t := time.NewTicker(time.Duration(cw.SweepInterval))
 		defer t.Stop()
 		for {
-			if _, err := w.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				a.log.Warn("SLA sweep failed; next in a minute", "err", err)
+			for _, s := range sweeps {
+				if _, err := s.sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+					a.log.Warn(s.name+" sweep failed; trying again at the next sweep", "err", err)
+				}
 			}
 			select {
 			case <-ctx.Done():

@@ -308,6 +308,11 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	if err != nil {
 		return fmt.Errorf("calendar: %w", err)
 	}
+	clocks, err := a.cfg.SLAClocks()
+	if err != nil {
+		return err
+	}
+	exportRole, _ := api.ParseRole(a.cfg.Casework.LogRetrieval.AllowedRole) // validated with the configuration
 	var tokens []api.Token
 	for _, t := range a.cfg.API.Tokens {
 		tok, err := api.NewToken(t.Name, t.Role, t.SHA256)
@@ -319,7 +324,8 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	handler := api.New(api.Options{
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
-		Sessions: a.cfg.Sessions.Defaults(), Calendar: cal,
+		Sessions: a.cfg.Sessions.Defaults(), Calendar: cal, Clocks: clocks,
+		ExportsDir: ExportsDir(a.cfg), ExportRole: exportRole,
 		Rules: api.RulesProvider{
 			Load: func() ([]*detections.Rule, []error, error) {
 				loaded, err := LoadRules(a.cfg)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamori-soc/mamori/calendar"
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/sessions"
 	"github.com/mamori-soc/mamori/store"
@@ -95,6 +96,13 @@ type Options struct {
 	// configured detection rules; those routes answer 501 Not Implemented
 	// without it.
 	Rules RulesProvider
+	// Clocks are the SLA clocks of the ledger (nil: the defaults).
+	Clocks []sla.ClockDef
+	// ExportsDir holds the exports of log-retrieval requests; ExportRole
+	// may download every one (default Admin), a requester always their
+	// own.
+	ExportsDir string
+	ExportRole Role
 }
 
 // Server is the HTTP handler.
@@ -116,6 +124,9 @@ func New(opts Options) *Server {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
+	if opts.Clocks == nil {
+		opts.Clocks = sla.Defaults()
+	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), backtests: make(chan struct{}, maxBacktests)}
 	// Public by design: liveness, readiness and metrics carry no user data.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
@@ -135,6 +146,9 @@ func New(opts Options) *Server {
 	s.mux.Handle("POST /api/v1/cases", s.auth(Analyst, s.openCase))
 	s.mux.Handle("PATCH /api/v1/cases/{id}", s.auth(Analyst, s.updateCase))
 	s.mux.Handle("GET /api/v1/reports/sla", s.auth(Viewer, s.slaLedger))
+	s.mux.Handle("POST /api/v1/log-requests", s.auth(Viewer, s.fileLogRequest))
+	s.mux.Handle("GET /api/v1/cases/{id}/export", s.auth(Viewer, s.getExport))
+	s.mux.Handle("GET /api/v1/cases/{id}/export/{file}", s.auth(Viewer, s.downloadExport))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}))
