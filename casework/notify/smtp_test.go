@@ -3,124 +3,30 @@ package notify_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"io"
 	"mime"
-	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/notify"
-	"github.com/mamori-soc/mamori/internal/testpki"
+	"github.com/mamori-soc/mamori/internal/smtptest"
 )
 
-// received is one message the test SMTP server accepted.
-type received struct {
-	From     string
-	To       []string
-	Data     []byte
-	TLS      bool   // the session was under TLS when the message came
-	AuthUser string // who authenticated ("" if nobody)
-}
-
-// backend keeps what the test server receives, in memory.
-type backend struct {
-	user, password string
-	mu             sync.Mutex
-	msgs           []received
-}
-
-func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{b: b, c: c}, nil }
-
-func (b *backend) messages() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]received(nil), b.msgs...)
-}
-
-type session struct {
-	b    *backend
-	c    *smtp.Conn
-	user string
-	msg  received
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != s.b.user || password != s.b.password {
-			return smtp.ErrAuthFailed
-		}
-		s.user = username
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if s.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.msg = received{From: from}
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.To = append(s.msg.To, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, s.msg.TLS = s.c.TLSConnectionState()
-	s.msg.Data, s.msg.AuthUser = b, s.user
-	s.b.mu.Lock()
-	s.b.msgs = append(s.b.msgs, s.msg)
-	s.b.mu.Unlock()
-	return nil
-}
-
-func (s *session) Reset()        { s.msg = received{} }
-func (s *session) Logout() error { return nil }
-
 // startSMTP starts an SMTP server on a free loopback port, with STARTTLS
-// (unless withTLS is false) and AUTH PLAIN, and returns its backend, port
-// and CA file.
-func startSMTP(t *testing.T, withTLS bool) (*backend, int, string) {
+// (unless withTLS is false) and AUTH PLAIN.
+func startSMTP(t *testing.T, withTLS bool) (*smtptest.Server, int, string) {
 	t.Helper()
-	pki := testpki.New(t, "127.0.0.1", "client")
-	be := &backend{user: "mamori", password: "s3cret-パス"}
-	srv := smtp.NewServer(be)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	// Without TLS the server offers AUTH in clear, as a loopback relay
-	// configured insecure would.
-	srv.AllowInsecureAuth = !withTLS
-	if withTLS {
-		cert, err := tls.LoadX509KeyPair(pki.CertFile, pki.KeyFile)
-		require.NoError(t, err)
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return be, l.Addr().(*net.TCPAddr).Port, pki.CAFile
+	srv := smtptest.Start(t, withTLS)
+	return srv, srv.Port, srv.CAFile
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -133,7 +39,7 @@ func writeFile(t *testing.T, name, content string) string {
 func smtpConfig(t *testing.T, port int, caFile string) *notify.SMTPConfig {
 	return &notify.SMTPConfig{
 		Host: "127.0.0.1", Port: port, From: "Mamori SOC <soc@example.lg.jp>",
-		Username: "mamori", PasswordFile: writeFile(t, "smtp-password", "s3cret-パス\n"),
+		Username: "mamori", PasswordFile: writeFile(t, "smtp-password", smtptest.Password+"\n"),
 		StartTLS: true, CAFile: caFile, Timeout: 10 * time.Second,
 	}
 }
@@ -163,7 +69,7 @@ func TestSMTPJapaneseSLAWarning(t *testing.T) {
 	wantSubject := "【SLA期限警告】FAIL-20261124-7K3QX 基幹スイッチ障害（期限 2026年11月24日 15:15）"
 	require.Equal(t, wantSubject, r.Subject)
 
-	msgs := be.messages()
+	msgs := be.Messages()
 	require.Len(t, msgs, 1)
 	got := msgs[0]
 	require.True(t, got.TLS, "the message came over a session without STARTTLS")
@@ -231,7 +137,7 @@ func TestSMTPRefusesRelayWithoutSTARTTLS(t *testing.T) {
 	require.Contains(t, err.Error(), "STARTTLS")
 	require.False(t, r.Sent())
 	require.Equal(t, []string{"tanaka@example.lg.jp"}, r.Recipients)
-	require.Empty(t, be.messages())
+	require.Empty(t, be.Messages())
 }
 
 func TestSMTPWrongPassword(t *testing.T) {
@@ -247,7 +153,7 @@ func TestSMTPWrongPassword(t *testing.T) {
 	require.ErrorIs(t, err, notify.ErrDelivery)
 	require.NotEmpty(t, r.Error)
 	require.NotContains(t, err.Error(), "wrong", "the error shows the password")
-	require.Empty(t, be.messages())
+	require.Empty(t, be.Messages())
 }
 
 func TestSMTPInsecureLoopback(t *testing.T) {
@@ -262,7 +168,7 @@ func TestSMTPInsecureLoopback(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, "[Failure: first report] 基幹スイッチ障害 (FAIL-20261124-7K3QX)", r.Subject)
-	msgs := be.messages()
+	msgs := be.Messages()
 	require.Len(t, msgs, 1)
 	require.False(t, msgs[0].TLS)
 	require.Equal(t, "mamori", msgs[0].AuthUser)
