@@ -53,6 +53,9 @@ const (
 	Closed           Status = "closed"
 )
 
+// Statuses lists every status, in life-cycle order.
+var Statuses = []Status{New, Acknowledged, InProgress, WaitingVendor, WaitingRequester, Resolved, Closed}
+
 // transitions are the statuses each status may move to. Every type shares
 // them; a closed case can be reopened (back to in progress).
 var transitions = map[Status][]Status{

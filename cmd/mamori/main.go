@@ -32,7 +32,7 @@ func commands() []command {
 		{"dlq", "list or replay dead-lettered records (dlq list | dlq replay)", cmdDLQ},
 		{"import", "import .evtx and Event XML files (backfill, forensics)", cmdImport},
 		{"alerts", "search detection alerts with KQL", cmdAlerts},
-		{"cases", "list and show cases (cases list | cases show ID)", cmdCases},
+		{"cases", "cases: list, show, open, update, comment, rate, import, request-logs", cmdCases},
 		{"report", "reports: the monthly SLA ledger (report sla --month 2026-10)", cmdReport},
 		{"rules", "detection rules: rules validate|test|list|backtest", cmdRules},
 		{"config", "check a configuration file (config check -c FILE)", cmdConfig},

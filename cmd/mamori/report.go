@@ -11,7 +11,6 @@ import (
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/ledger"
-	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/config"
 )
 
@@ -44,12 +43,16 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--month %q: want YYYY-MM", *monthFlag)
 		}
 	}
+	clocks, err := cfg.SLAClocks()
+	if err != nil {
+		return err
+	}
 	s, err := app.OpenStore(ctx, cfg, app.Logger(cfg, os.Stderr), false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	l, n, err := ledger.Month(ctx, casework.NewCases(s, nil), month, now, sla.Defaults(), cal, nil)
+	l, n, err := ledger.Month(ctx, casework.NewCases(s, nil), month, now, clocks, cal, nil)
 	if err != nil {
 		return err
 	}

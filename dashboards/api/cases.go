@@ -14,7 +14,6 @@ import (
 	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/ledger"
-	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -132,30 +131,9 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	writeCase(w, http.StatusCreated, c, v)
 }
 
-// casePatch is what an update may change; absent fields stay.
-type casePatch struct {
-	Status      *casework.Status   `json:"status"`
-	Priority    *casework.Priority `json:"priority"`
-	Assignee    *string            `json:"assignee"`
-	Title       *string            `json:"title"`
-	Description *string            `json:"description"`
-	Fields      map[string]string  `json:"fields"` // set (empty value: remove)
-	Comment     string             `json:"comment"`
-	Links       []casework.Link    `json:"links"` // added
-	// Done marks checklist steps done, by index.
-	Done []int `json:"done"`
-	// Notification records one that went out by other means (a phone
-	// call): it can stop the SLA clock it answers.
-	Notification string `json:"notification"`
-	// Survey rates a closed incident (100, 80, 60, 40 or 0).
-	Survey *struct {
-		Score   int    `json:"score"`
-		Comment string `json:"comment"`
-	} `json:"survey"`
-}
-
-// updateCase: PATCH /api/v1/cases/{id} with If-Match: the version (ETag)
-// read. A case changed since answers 409: nothing is written.
+// updateCase: PATCH /api/v1/cases/{id} with a casework.Patch and If-Match:
+// the version (ETag) read. A case changed since answers 409: nothing is
+// written.
 func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
 	match := r.Header.Get("If-Match")
 	if match == "" {
@@ -167,57 +145,14 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "If-Match: "+err.Error())
 		return
 	}
-	var p casePatch
+	var p casework.Patch
 	if !decodeBody(w, r, &p) {
 		return
 	}
 	who := actor(r)
 	now := s.opts.Now().UTC()
 	c, v, err := s.cases().Update(r.Context(), r.PathValue("id"), version, who, func(c *casework.Case) error {
-		if p.Status != nil {
-			c.Status = *p.Status
-		}
-		if p.Priority != nil {
-			c.Priority = *p.Priority
-		}
-		if p.Assignee != nil {
-			c.Assignee = *p.Assignee
-		}
-		if p.Title != nil {
-			c.Title = *p.Title
-		}
-		if p.Description != nil {
-			c.Description = *p.Description
-		}
-		for k, val := range p.Fields {
-			if c.Fields == nil {
-				c.Fields = map[string]string{}
-			}
-			if val == "" {
-				delete(c.Fields, k)
-			} else {
-				c.Fields[k] = val
-			}
-		}
-		if p.Comment != "" {
-			c.Comments = append(c.Comments, casework.Comment{At: now, Author: who, Text: p.Comment})
-		}
-		c.Links = append(c.Links, p.Links...)
-		for _, i := range p.Done {
-			if i < 0 || i >= len(c.Checklist) {
-				return fmt.Errorf("%w: checklist has no step %d", casework.ErrInvalid, i)
-			}
-			if !c.Checklist[i].Done {
-				c.Checklist[i] = casework.Step{Text: c.Checklist[i].Text, Done: true, DoneBy: who, DoneAt: now}
-			}
-		}
-		if p.Survey != nil {
-			c.Survey = &casework.Survey{Score: p.Survey.Score, Comment: p.Survey.Comment, By: who, At: now}
-		}
-		if p.Notification != "" {
-			c.Timeline = append(c.Timeline, casework.Entry{At: now, Kind: "notification", Actor: who, Notification: p.Notification})
-		}
-		return nil
+		return p.Apply(c, who, now)
 	})
 	if err != nil {
 		caseError(w, err)
@@ -247,7 +182,7 @@ func (s *Server) slaLedger(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	l, _, err := ledger.Month(r.Context(), s.cases(), month, now, sla.Defaults(), cal, nil)
+	l, _, err := ledger.Month(r.Context(), s.cases(), month, now, s.opts.Clocks, cal, nil)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
