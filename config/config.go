@@ -275,7 +275,7 @@ type Casework struct {
 	// fulfiller go over open cases (default 1m).
 	SweepInterval Duration `yaml:"sweep_interval"`
 	// ClocksFile replaces the default SLA clocks (the seed's table,
-	// casework/sla/defaults.yaml; `mamori sla defaults` prints them) with
+	// casework/sla/defaults.yaml; `mamori config clocks` prints them) with
 	// the clocks of a YAML file of the same form.
 	ClocksFile string `yaml:"clocks_file"`
 	// Notify is the e-mail relay and the webhooks notifications go through

@@ -7,13 +7,19 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/dashboards/api"
 )
 
 func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && args[0] == "clocks" {
+		// The built-in SLA clocks, a starting point for casework.clocks_file.
+		_, err := io.WriteString(stdout, sla.DefaultsYAML())
+		return err
+	}
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: mamori config check [-c FILE]")
+		fmt.Fprintln(stderr, "usage: mamori config check [-c FILE]\n       mamori config clocks   (print the built-in SLA clocks)")
 		return errUsage
 	}
 	fs := flags("config check", stderr)
