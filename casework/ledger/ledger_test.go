@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/calendar"
-	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/ledger"
+	"github.com/mamori-soc/mamori/casework/ledger/ledgertest"
 	"github.com/mamori-soc/mamori/casework/sla"
 )
 
@@ -24,75 +24,10 @@ func (a availability) Availability(context.Context, time.Time, time.Time) (float
 func TestScriptedMonth(t *testing.T) {
 	cal, err := calendar.New(calendar.Config{})
 	require.NoError(t, err)
-	jst := cal.Location()
-	at := func(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, jst) }
-	status := func(t time.Time, s casework.Status) casework.Entry {
-		return casework.Entry{At: t, Kind: "status", Status: s}
-	}
-	note := func(t time.Time, n string) casework.Entry {
-		return casework.Entry{At: t, Kind: "notification", Notification: n}
-	}
-	failure := func(id string, opened time.Time, firstReport, recovered time.Duration) casework.Case {
-		return casework.Case{ID: id, Type: casework.Failure, Title: id, Status: casework.Resolved, Channel: "monitoring", Timestamp: opened,
-			Timeline: []casework.Entry{
-				{At: opened, Kind: "created", Status: casework.New},
-				note(opened.Add(firstReport), "first_report"),
-				status(opened.Add(firstReport), casework.InProgress),
-				status(opened.Add(recovered), casework.Resolved),
-			}}
-	}
-	duty := func(id, subtype string, closed time.Time) casework.Case {
-		return casework.Case{ID: id, Type: casework.Duty, Subtype: subtype, Title: id, Status: casework.Closed, Timestamp: closed.Add(-time.Hour),
-			Timeline: []casework.Entry{{At: closed.Add(-time.Hour), Kind: "created"}, status(closed, casework.Closed)}}
-	}
-	rated := func(id string, score int, when time.Time) casework.Case {
-		return casework.Case{ID: id, Type: casework.Incident, Title: id, Status: casework.Closed, Channel: "phone", Timestamp: when.Add(-2 * time.Hour),
-			Timeline: []casework.Entry{{At: when.Add(-2 * time.Hour), Kind: "created"}, note(when.Add(-2*time.Hour+time.Minute), "acknowledgement"), status(when.Add(-time.Hour), casework.Closed)},
-			Survey:   &casework.Survey{Score: score, At: when}}
-	}
-	cases := []casework.Case{
-		failure("FAIL-1", at(5, 10, 0), 10*time.Minute, 3*time.Hour),               // both met
-		failure("FAIL-2", at(6, 10, 0), 30*time.Minute, 2*time.Hour),               // first report late
-		failure("FAIL-9", at(31, 23, 0).AddDate(0, -2, 0), time.Minute, time.Hour), // another month
-		rated("INC-1", 80, at(7, 15, 0)),
-		rated("INC-2", 100, at(8, 15, 0)),
-		duty("DUTY-1", "weekly_security_report", at(5, 11, 0)),
-		duty("DUTY-2", "weekly_security_report", at(12, 11, 0)),
-		duty("DUTY-3", "weekly_security_report", at(19, 11, 0)),
-		duty("DUTY-4", "weekly_security_report", at(26, 11, 0)),
-		duty("DUTY-5", "monthly_meeting", at(20, 15, 0)),
-		{ID: "SEC-1", Type: casework.SecurityIncident, Title: "情報漏えい", Status: casework.New, Timestamp: at(15, 9, 0),
-			Fields: map[string]string{ledger.SeriousField: "true"}, Timeline: []casework.Entry{{At: at(15, 9, 0), Kind: "created"}}},
-	}
-	l, err := ledger.Build(context.Background(), cases, at(1, 0, 0), at(31, 23, 59).AddDate(0, 1, 0), sla.Defaults(), cal, availability(0.991))
+	at := func(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, cal.Location()) }
+	l, err := ledger.Build(context.Background(), ledgertest.Cases(cal), at(1, 0, 0), at(31, 23, 59).AddDate(0, 1, 0), sla.Defaults(), cal, availability(0.991))
 	require.NoError(t, err)
-	require.Equal(t, "2026-10", l.Month)
-	require.Len(t, l.Items, 25)
-	row := func(no int) ledger.Item { return l.Items[no-1] }
-	met := func(no int) *bool { return row(no).Met }
-	tru, fls := true, false
-
-	require.Equal(t, "99.10 %", row(1).Measured)
-	require.Equal(t, &tru, met(1))
-	require.Equal(t, "90.0 points (2 ratings)", row(4).Measured)
-	require.Equal(t, &tru, met(4))
-	require.Equal(t, "1 of 2 within target (1 breached, 0 still running)", row(7).Measured)
-	require.Equal(t, &fls, met(7))
-	require.Equal(t, []string{"FAIL-2", "FAIL-1"}, row(7).Cases, "the breach first")
-	require.Equal(t, "2 of 2 within target (0 breached, 0 still running)", row(8).Measured)
-	require.Equal(t, &tru, met(8))
-	require.Equal(t, "4 done, 4 due", row(13).Measured, "four Mondays in October 2026")
-	require.Equal(t, &tru, met(13))
-	require.Equal(t, "0 done, 1 due", row(12).Measured)
-	require.Equal(t, &fls, met(12))
-	require.Equal(t, &tru, met(20))
-	require.Equal(t, "1", row(24).Measured)
-	require.Equal(t, &fls, met(24))
-	require.Equal(t, []string{"SEC-1"}, row(24).Cases)
-	require.Equal(t, &tru, met(25))
-	require.Equal(t, "no cases", row(11).Measured)
-	require.Nil(t, met(11))
-	require.Equal(t, "not measured yet", row(6).Measured)
+	ledgertest.Check(t, l, false)
 
 	l, err = ledger.Build(context.Background(), nil, at(1, 0, 0), at(31, 0, 0), sla.Defaults(), cal, nil)
 	require.NoError(t, err)
