@@ -412,7 +412,14 @@ func Load(path string) (*Config, error) {
 		if d := c.Detections.RulesDir; d != "" && !filepath.IsAbs(d) {
 			c.Detections.RulesDir = filepath.Join(filepath.Dir(path), d)
 		}
-		for _, d := range []*string{&c.Casework.RunbooksDir, &c.Casework.ClocksFile, &c.Casework.LogRetrieval.Dir} {
+		paths := []*string{&c.Casework.RunbooksDir, &c.Casework.ClocksFile, &c.Casework.LogRetrieval.Dir}
+		if sm := c.Casework.Notify.SMTP; sm != nil {
+			paths = append(paths, &sm.PasswordFile, &sm.CAFile)
+		}
+		for i := range c.Casework.Notify.Webhooks {
+			paths = append(paths, &c.Casework.Notify.Webhooks[i].SecretFile, &c.Casework.Notify.Webhooks[i].CAFile)
+		}
+		for _, d := range paths {
 			if *d != "" && !filepath.IsAbs(*d) {
 				*d = filepath.Join(filepath.Dir(path), *d)
 			}

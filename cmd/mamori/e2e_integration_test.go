@@ -212,8 +212,9 @@ func start(t *testing.T, bin, cfg string, extra ...string) *instance {
 	stderr, err := m.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, m.cmd.Start())
-	ready := make(chan struct{})
+	ready, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		once := sync.Once{}
@@ -238,6 +239,8 @@ func start(t *testing.T, bin, cfg string, extra ...string) *instance {
 	}()
 	select {
 	case <-ready:
+	case <-exited:
+		t.Fatalf("mamori run stopped before it ran; its log:\n%s", m.log())
 	case <-time.After(60 * time.Second):
 		_ = m.cmd.Process.Kill()
 		t.Fatalf("mamori run did not start; its log:\n%s", m.log())
