@@ -36,8 +36,12 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 			return fmt.Errorf("casework.runbooks_dir: %w", err)
 		}
 	}
+	types := map[string]casework.Type{}
+	for rule, t := range a.cfg.Casework.CaseTypes {
+		types[rule] = casework.Type(t)
+	}
 	in := casework.NewIntake(casework.NewCases(a.store, nil), casework.IntakeOptions{
-		Window: time.Duration(a.cfg.Casework.AlertWindow), Runbooks: runbooks,
+		Window: time.Duration(a.cfg.Casework.AlertWindow), Runbooks: runbooks, Types: types,
 		DeadLetters: a.bus, Logger: a.log.With("stage", "casework"),
 	})
 	r := stage.New(stage.Config{Name: "casework", Topics: []string{bus.TopicAlerts}, Workers: 1, BatchSize: 500}, a.bus, in, a.log, sm)

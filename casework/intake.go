@@ -26,13 +26,18 @@ type IntakeOptions struct {
 	// Runbooks are attached to new cases: the one named after the rule id,
 	// else the one named after the case type.
 	Runbooks Runbooks
+	// Types gives the case type of a rule's alerts by rule id (default
+	// security_incident): a rule that watches for failures (a log source
+	// gone silent, a device down) opens failure cases, whose first-report
+	// clock starts at detection time.
+	Types map[string]Type
 	// DeadLetters receives the alerts that cannot be filed.
 	DeadLetters bus.Producer
 	Logger      *slog.Logger
 }
 
-// Intake turns detection alerts (mamori.alerts) into security-incident
-// cases: the first alert of a rule and entity in a window opens a case,
+// Intake turns detection alerts (mamori.alerts) into cases, security
+// incidents unless IntakeOptions.Types says otherwise: the first alert of a rule and entity in a window opens a case,
 // with the alert's severity as priority, the runbook's steps as checklist
 // and the detection time as the case's opening time (SLA clocks start when
 // the problem was detected, not when someone looked); later alerts, and
@@ -105,11 +110,15 @@ func (in *Intake) file(ctx context.Context, a *event.Event) error {
 			key = append(key, fmt.Sprint(v))
 		}
 	}
-	id := CaseIDForAlert(rule, key, a.Timestamp, in.opts.Window)
+	typ := SecurityIncident
+	if t, ok := in.opts.Types[rule]; ok {
+		typ = t
+	}
+	id := caseIDFor(typ, rule, key, a.Timestamp, in.opts.Window)
 	link := Link{Kind: "alert", ID: a.Event.ID}
 
 	c := Case{
-		ID: id, Timestamp: a.Timestamp.UTC(), Type: SecurityIncident,
+		ID: id, Timestamp: a.Timestamp.UTC(), Type: typ,
 		Title: a.Message, Description: a.Event.Reason, Priority: priorities[severity], Channel: "monitoring",
 		Fields: map[string]string{"rule.id": rule, "rule.name": name, "entity": strings.Join(slices.DeleteFunc(slices.Clone(key), func(s string) bool { return s == "" }), " ")},
 		Links:  []Link{link},
@@ -117,7 +126,7 @@ func (in *Intake) file(ctx context.Context, a *event.Event) error {
 	if c.Title == "" {
 		c.Title = name
 	}
-	if rb, ok := in.opts.Runbooks.For(rule, string(SecurityIncident)); ok {
+	if rb, ok := in.opts.Runbooks.For(rule, string(typ)); ok {
 		c.Runbook, c.Checklist = rb.Name, rb.Checklist()
 	}
 	_, _, err := in.cases.Open(ctx, "detection", c)
@@ -137,18 +146,22 @@ func (in *Intake) file(ctx context.Context, a *event.Event) error {
 	return err
 }
 
-// CaseIDForAlert returns the id of the case an alert of rule with dedup
-// key, first seen at first, joins under a grouping window (0: the default
-// 24 hours): SEC-20261124-<10 hex digits>.
+// CaseIDForAlert returns the id of the security-incident case an alert of
+// rule with dedup key, first seen at first, joins under a grouping window
+// (0: the default 24 hours): SEC-20261124-<10 hex digits>.
 func CaseIDForAlert(rule string, key []string, first time.Time, window time.Duration) string {
+	return caseIDFor(SecurityIncident, rule, key, first, window)
+}
+
+// caseIDFor is CaseIDForAlert for a case of type t (FAIL-... for failures).
+func caseIDFor(t Type, rule string, key []string, first time.Time, window time.Duration) string {
 	if window <= 0 {
 		window = 24 * time.Hour
 	}
-	w := first.Truncate(window)
-	return caseID(rule, key, w)
+	return caseID(idPrefix[t], rule, key, first.Truncate(window))
 }
 
-func caseID(rule string, key []string, window time.Time) string {
+func caseID(prefix, rule string, key []string, window time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(rule))
 	for _, k := range key {
@@ -156,5 +169,5 @@ func caseID(rule string, key []string, window time.Time) string {
 		h.Write([]byte(k))
 	}
 	h.Write([]byte(window.UTC().Format(time.RFC3339)))
-	return "SEC-" + window.UTC().Format("20060102") + "-" + hex.EncodeToString(h.Sum(nil))[:10]
+	return prefix + "-" + window.UTC().Format("20060102") + "-" + hex.EncodeToString(h.Sum(nil))[:10]
 }

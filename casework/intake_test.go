@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/internal/fakebus"
 	"github.com/mamori-soc/mamori/pipeline"
@@ -85,4 +87,37 @@ func TestAlertsBecomeCases(t *testing.T) {
 func TestRunbookWithoutSteps(t *testing.T) {
 	_, err := casework.LoadRunbooks(fstest.MapFS{"empty.md": {Data: []byte("# Nothing to do\n\nJust prose.\n")}})
 	require.ErrorContains(t, err, "runbook empty: no steps")
+}
+
+// TestFailureAlertsStartTheFirstReportClock: a rule configured to open
+// failure cases does; the case opens at detection time, so its 15-minute
+// first-report clock runs from then, not from when anyone looked.
+func TestFailureAlertsStartTheFirstReportClock(t *testing.T) {
+	cs, _ := newCases(t)
+	ctx := context.Background()
+	in := casework.NewIntake(cs, casework.IntakeOptions{Types: map[string]casework.Type{"mamori.host.log_source_silent": casework.Failure}})
+	cal, err := calendar.New(calendar.Config{})
+	require.NoError(t, err)
+	detected := time.Date(2026, 11, 24, 10, 0, 0, 0, cal.Location()) // a Tuesday, business hours
+	rec := alertRecord(t, "s1", "mamori.host.log_source_silent", "-", detected, 1)
+	require.NoError(t, in.Handle(ctx, []bus.Record{rec, alertRecord(t, "b1", "mamori.win.brute_force_account", "suzuki", detected, 10)}))
+
+	list, err := cs.Opened(ctx, detected.Add(-time.Hour), detected.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	types := map[casework.Type]casework.Case{}
+	for _, c := range list {
+		types[c.Type] = c
+	}
+	failure := types[casework.Failure]
+	require.Regexp(t, `^FAIL-20261124-[0-9a-f]{10}$`, failure.ID)
+	require.Equal(t, casework.SecurityIncident, types[casework.SecurityIncident].Type, "other rules still open security incidents")
+	var first sla.Clock
+	for _, k := range failure.Clocks(sla.Defaults(), detected.Add(16*time.Minute), cal) {
+		if k.Name == "failure_first_report" {
+			first = k
+		}
+	}
+	require.True(t, first.StartedAt.Equal(detected), "started at detection: %v", first.StartedAt)
+	require.Equal(t, sla.Breached, first.State, "16 minutes after detection without a first report")
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/mail"
 	"net/url"
@@ -271,6 +272,10 @@ type Casework struct {
 	// AlertWindow groups alerts of one rule about one entity into one case
 	// (default 24h).
 	AlertWindow Duration `yaml:"alert_window"`
+	// CaseTypes gives the case type of a rule's alerts by rule id (default
+	// security_incident), such as failure for a rule that watches for
+	// devices or log sources going down.
+	CaseTypes map[string]string `yaml:"case_types"`
 	// SweepInterval is how often the SLA watcher and the log-retrieval
 	// fulfiller go over open cases (default 1m).
 	SweepInterval Duration `yaml:"sweep_interval"`
@@ -657,6 +662,11 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.Casework.AlertWindow); d < time.Minute || d > 31*24*time.Hour {
 		bad("casework.alert_window", "%s: want 1m to 31d (default 24h)", d)
+	}
+	for _, rule := range slices.Sorted(maps.Keys(c.Casework.CaseTypes)) {
+		if t := casework.Type(c.Casework.CaseTypes[rule]); !slices.Contains(casework.Types, t) {
+			bad("casework.case_types."+rule, "%q: want one of %v", t, casework.Types)
+		}
 	}
 	if d := time.Duration(c.Casework.SweepInterval); d < time.Second || d > time.Hour {
 		bad("casework.sweep_interval", "%s: want 1s to 1h (default 1m)", d)
