@@ -41,7 +41,7 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 		types[rule] = casework.Type(t)
 	}
 	in := casework.NewIntake(casework.NewCases(a.store, nil), casework.IntakeOptions{
-		Window: time.Duration(a.cfg.Casework.AlertWindow), Runbooks: runbooks, Types: types,
+		Window: time.Duration(a.cfg.Casework.AlertWindow), Location: a.cfg.Location(), Runbooks: runbooks, Types: types,
 		DeadLetters: a.bus, Logger: a.log.With("stage", "casework"),
 	})
 	r := stage.New(stage.Config{Name: "casework", Topics: []string{bus.TopicAlerts}, Workers: 1, BatchSize: 500}, a.bus, in, a.log, sm)

@@ -21,8 +21,11 @@ import (
 type IntakeOptions struct {
 	// Window groups alerts: alerts of one rule about one entity (the
 	// alert's dedup key) whose first-seen times fall into the same window
-	// (aligned to the Unix epoch) join one case. Default 24 hours.
-	Window time.Duration
+	// join one case. Default 24 hours. Windows are aligned to midnight in
+	// Location (default UTC), so a day's window is the local day, and case
+	// ids carry its local date.
+	Window   time.Duration
+	Location *time.Location
 	// Runbooks are attached to new cases: the one named after the rule id,
 	// else the one named after the case type.
 	Runbooks Runbooks
@@ -114,7 +117,7 @@ func (in *Intake) file(ctx context.Context, a *event.Event) error {
 	if t, ok := in.opts.Types[rule]; ok {
 		typ = t
 	}
-	id := caseIDFor(typ, rule, key, a.Timestamp, in.opts.Window)
+	id := caseIDFor(typ, rule, key, a.Timestamp, in.opts.Window, in.opts.Location)
 	link := Link{Kind: "alert", ID: a.Event.ID}
 
 	c := Case{
@@ -148,17 +151,26 @@ func (in *Intake) file(ctx context.Context, a *event.Event) error {
 
 // CaseIDForAlert returns the id of the security-incident case an alert of
 // rule with dedup key, first seen at first, joins under a grouping window
-// (0: the default 24 hours): SEC-20261124-<10 hex digits>.
-func CaseIDForAlert(rule string, key []string, first time.Time, window time.Duration) string {
-	return caseIDFor(SecurityIncident, rule, key, first, window)
+// (0: the default 24 hours) aligned to midnight in loc (nil: UTC):
+// SEC-20261124-<10 hex digits>, the date the window's start in loc.
+func CaseIDForAlert(rule string, key []string, first time.Time, window time.Duration, loc *time.Location) string {
+	return caseIDFor(SecurityIncident, rule, key, first, window, loc)
 }
 
 // caseIDFor is CaseIDForAlert for a case of type t (FAIL-... for failures).
-func caseIDFor(t Type, rule string, key []string, first time.Time, window time.Duration) string {
+func caseIDFor(t Type, rule string, key []string, first time.Time, window time.Duration, loc *time.Location) string {
 	if window <= 0 {
 		window = 24 * time.Hour
 	}
-	return caseID(idPrefix[t], rule, key, first.Truncate(window))
+	if loc == nil {
+		loc = time.UTC
+	}
+	// Truncate aligns to the zero time in UTC: shift by the zone's offset
+	// at first so that windows start at local midnight.
+	_, offset := first.In(loc).Zone()
+	shift := time.Duration(offset) * time.Second
+	start := first.Add(shift).Truncate(window).Add(-shift)
+	return caseID(idPrefix[t], rule, key, start.In(loc))
 }
 
 func caseID(prefix, rule string, key []string, window time.Time) string {
@@ -169,5 +181,5 @@ func caseID(prefix, rule string, key []string, window time.Time) string {
 		h.Write([]byte(k))
 	}
 	h.Write([]byte(window.UTC().Format(time.RFC3339)))
-	return prefix + "-" + window.UTC().Format("20060102") + "-" + hex.EncodeToString(h.Sum(nil))[:10]
+	return prefix + "-" + window.Format("20060102") + "-" + hex.EncodeToString(h.Sum(nil))[:10]
 }

@@ -63,7 +63,7 @@ func TestAlertsBecomeCases(t *testing.T) {
 	require.NoError(t, in.Handle(ctx, []bus.Record{alertRecord(t, "a2", "mamori.win.brute_force_account", "suzuki", t0.Add(2*time.Hour), 10)}))
 	require.Len(t, dead.Records(), 1, "the record that is not an alert is dead-lettered")
 
-	suzuki, _, err := cs.Get(ctx, casework.CaseIDForAlert("mamori.win.brute_force_account", []string{"suzuki"}, t0, 0))
+	suzuki, _, err := cs.Get(ctx, casework.CaseIDForAlert("mamori.win.brute_force_account", []string{"suzuki"}, t0, 0, nil))
 	require.NoError(t, err)
 	require.Equal(t, casework.SecurityIncident, suzuki.Type)
 	require.Equal(t, casework.P2, suzuki.Priority)
@@ -78,10 +78,26 @@ func TestAlertsBecomeCases(t *testing.T) {
 	}, suzuki.Checklist)
 	require.Equal(t, "suzuki", suzuki.Fields["entity"])
 
-	tanaka, _, err := cs.Get(ctx, casework.CaseIDForAlert("mamori.win.brute_force_account", []string{"田中"}, t0, 0))
+	tanaka, _, err := cs.Get(ctx, casework.CaseIDForAlert("mamori.win.brute_force_account", []string{"田中"}, t0, 0, nil))
 	require.NoError(t, err)
 	require.NotEqual(t, suzuki.ID, tanaka.ID, "another entity: another case")
 	require.Len(t, tanaka.Links, 1)
+}
+
+// TestCaseWindowsAreLocalDays: with the calendar's zone, a day's window is
+// the local day: 23:59 and 00:01 Tokyo are two cases, 00:01 and 23:59 one,
+// and the id carries the local date.
+func TestCaseWindowsAreLocalDays(t *testing.T) {
+	jst := time.FixedZone("Asia/Tokyo", 9*60*60)
+	id := func(at time.Time) string {
+		return casework.CaseIDForAlert("r", []string{"suzuki"}, at, 24*time.Hour, jst)
+	}
+	early, late := time.Date(2026, 11, 23, 0, 1, 0, 0, jst), time.Date(2026, 11, 23, 23, 59, 0, 0, jst)
+	require.Equal(t, id(early), id(late))
+	require.Regexp(t, `^SEC-20261123-`, id(early))
+	require.NotEqual(t, id(late), id(late.Add(2*time.Minute)))
+	require.Regexp(t, `^SEC-20261124-`, id(late.Add(2*time.Minute)))
+	require.Regexp(t, `^SEC-20261122-`, casework.CaseIDForAlert("r", nil, early, 24*time.Hour, nil), "UTC windows: the UTC date")
 }
 
 func TestRunbookWithoutSteps(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/user"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/logexport"
+	"github.com/mamori-soc/mamori/casework/retrieval"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/store"
@@ -173,9 +175,22 @@ func casesShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "\nlinks: %s\n", strings.Join(links, ", "))
 	}
+	if len(c.Fields) > 0 {
+		fmt.Fprintln(stdout, "\nfields:")
+		for _, k := range slices.Sorted(maps.Keys(c.Fields)) {
+			fmt.Fprintf(stdout, "  %s: %s\n", k, c.Fields[k])
+		}
+	}
 	fmt.Fprintln(stdout, "\ntimeline:")
 	for _, e := range c.Timeline {
-		fmt.Fprintf(stdout, "  %s  %-12s %s %s%s\n", at(e.At.In(loc)), e.Kind, e.Actor, e.Status, e.Notification)
+		fmt.Fprintln(stdout, strings.TrimRight(fmt.Sprintf("  %s  %-12s %s %s%s %s", at(e.At.In(loc)), e.Kind, e.Actor, e.Status, e.Notification, e.Detail), " "))
+	}
+	for _, x := range c.Exports {
+		fmt.Fprintf(stdout, "\nexport for %s: %s, %d events, sha256 %s\n  fulfilled %s by %s; manifest sha256 %s\n", x.RequestedBy, x.File, x.Events, x.FileSHA256,
+			at(x.FulfilledAt.In(loc)), x.FulfilledBy, x.ManifestSHA256)
+		if dir, err := retrieval.Dir(app.ExportsDir(cfg), c.ID); err == nil {
+			fmt.Fprintf(stdout, "  files in %s\n", dir)
+		}
 	}
 	fmt.Fprintln(stdout, "\naudit:")
 	for _, ch := range c.Audit {

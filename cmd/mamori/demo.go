@@ -60,6 +60,8 @@ ingest:
 api:
   listen: %q
   tokens: [{name: demo, role: admin, sha256: %s}]
+casework:
+  sweep_interval: 5s
 `, filepath.Join(abs, "data"), certFile, keyFile, api.HashToken(ingestToken), *apiAddr, api.HashToken(token))
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return err
@@ -115,9 +117,17 @@ Detection alerts (built-in rules; a scripted night on %s is replayed at start):
   %s alerts -c %s 'mamori.alert.severity:high and user.name:suzuki' --from now-30d
   %s rules list -c %s
 
+Casework (alerts become cases with SLA clocks; log requests are fulfilled within seconds):
+  %s cases list -c %s --from now-30d
+  %s cases request-logs -c %s --query 'user.name:suzuki' --from %s --to %s --format csv
+  %s cases show -c %s REQ-...      (the export, its checksums and custody; files in %s)
+  %s report sla -c %s --month %s
+
 `, abs, a.Addrs["syslog-udp"], a.Addrs["syslog-tcp"], port(a.Addrs["syslog-udp"]), a.Addrs["http"], a.Addrs["api"], token, a.Addrs["api"],
 		self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath, self, cfgPath,
-		storyDay.Format("2006-01-02"), self, cfgPath, self, cfgPath, self, cfgPath)
+		storyDay.Format("2006-01-02"), self, cfgPath, self, cfgPath, self, cfgPath,
+		self, cfgPath, self, cfgPath, storyDay.Format("2006-01-02"), storyDay.AddDate(0, 0, 1).Format("2006-01-02"),
+		self, cfgPath, app.ExportsDir(cfg), self, cfgPath, storyDay.Format("2006-01"))
 	go func() {
 		if _, err := demo.SendStory(ctx, storyDay, "https://"+a.Addrs["http"], ingestToken, roots); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "demo detection story not sent: %v\n", err)
