@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mamori-soc/mamori/kql"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -294,9 +295,26 @@ func union(a, b map[string]string) map[string]string {
 // Opened returns every case opened in [from, to), oldest first, reading
 // the store page by page.
 func (c *Cases) Opened(ctx context.Context, from, to time.Time) ([]Case, error) {
+	return c.Find(ctx, "", from, to)
+}
+
+// Find returns the cases opened in [from, to) that match the KQL query
+// over the case fields ("" for all), such as `not status:closed`, oldest
+// first, reading the store page by page. The store does the filtering.
+func (c *Cases) Find(ctx context.Context, query string, from, to time.Time) ([]Case, error) {
+	var filter kql.Cond
+	if query != "" {
+		n, err := kql.Parse(query)
+		if err != nil {
+			return nil, fmt.Errorf("casework: query %q: %w", query, err)
+		}
+		if filter, err = kql.Plan(n, kql.Options{}); err != nil {
+			return nil, fmt.Errorf("casework: query %q: %w", query, err)
+		}
+	}
 	var out []Case
 	err := c.s.Export(ctx, store.SearchRequest{
-		Query: store.Query{Collection: store.Cases, From: from, To: to},
+		Query: store.Query{Collection: store.Cases, Filter: filter, From: from, To: to},
 		Sort:  []store.SortField{{Field: "@timestamp"}},
 	}, func(h store.Hit) error {
 		var cs Case

@@ -126,10 +126,13 @@ func (f *Fulfiller) Pending(c *casework.Case, now time.Time) bool {
 	return err != nil || now.Sub(t) > f.opts.StaleAt
 }
 
+// pendingQuery selects the requests Pending looks at more closely.
+const pendingQuery = "type:request and subtype:log_retrieval and status:(new or acknowledged or in_progress)"
+
 // Sweep fulfils every pending request, oldest first, and returns how many
 // it delivered.
 func (f *Fulfiller) Sweep(ctx context.Context, now time.Time) (int, error) {
-	cases, err := f.opts.Cases.Opened(ctx, now.Add(-f.opts.Lookback), now.Add(time.Minute))
+	cases, err := f.opts.Cases.Find(ctx, pendingQuery, now.Add(-f.opts.Lookback), now.Add(time.Minute))
 	if err != nil {
 		return 0, err
 	}

@@ -57,7 +57,7 @@ const Actor = "mamori-sla"
 // Sweep evaluates the clocks of every open case at now, records new
 // warnings and breaches and notifies them. It returns how many it found.
 func (w *Watcher) Sweep(ctx context.Context, now time.Time) (int, error) {
-	cases, err := w.opts.Cases.Opened(ctx, now.Add(-w.opts.Lookback), now.Add(time.Minute))
+	cases, err := w.opts.Cases.Find(ctx, "not status:closed", now.Add(-w.opts.Lookback), now.Add(time.Minute))
 	if err != nil {
 		return 0, err
 	}
