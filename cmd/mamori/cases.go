@@ -347,13 +347,17 @@ func casesOpen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if c.Fields, err = parseFields(fields, false); err != nil {
 		return err
 	}
+	return w.openCase(ctx, c, stdout)
+}
+
+// openCase opens c as the actor and prints its id.
+func (w *caseWriter) openCase(ctx context.Context, c casework.Case, stdout io.Writer) error {
 	cases, err := w.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer w.store.Close()
-	c, _, err = cases.Open(ctx, *w.actor, c)
-	if err != nil {
+	if c, _, err = cases.Open(ctx, *w.actor, c); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, c.ID)
@@ -644,15 +648,5 @@ func casesRequestLogs(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	cases, err := w.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer w.store.Close()
-	c, _, err = cases.Open(ctx, *w.actor, c)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, c.ID)
-	return nil
+	return w.openCase(ctx, c, stdout)
 }

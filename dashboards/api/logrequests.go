@@ -67,13 +67,13 @@ func (s *Server) fileLogRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // exportCase reads the case and checks that the token may download its
-// export: its requester, or a token of the allowed role. It answers the
-// request itself when not.
-func (s *Server) exportCase(w http.ResponseWriter, r *http.Request) (casework.Case, string, bool) {
+// export (its requester, or a token of the allowed role), then reads the
+// export's manifest. It answers the request itself when it cannot go on.
+func (s *Server) exportCase(w http.ResponseWriter, r *http.Request) (casework.Case, string, logexport.Manifest, bool) {
 	c, _, err := s.cases().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		caseError(w, err)
-		return casework.Case{}, "", false
+		return casework.Case{}, "", logexport.Manifest{}, false
 	}
 	tok, _ := r.Context().Value(ctxKey{}).(*Token)
 	role := s.opts.ExportRole
@@ -82,18 +82,23 @@ func (s *Server) exportCase(w http.ResponseWriter, r *http.Request) (casework.Ca
 	}
 	if tok == nil || (tok.Name != c.Reporter && tok.Role < role) {
 		writeError(w, http.StatusForbidden, "only the requester of "+c.ID+" and tokens of the allowed role may download its export")
-		return casework.Case{}, "", false
+		return casework.Case{}, "", logexport.Manifest{}, false
 	}
 	if len(c.Exports) == 0 || s.opts.ExportsDir == "" {
 		writeError(w, http.StatusNotFound, c.ID+" has no delivered export")
-		return casework.Case{}, "", false
+		return casework.Case{}, "", logexport.Manifest{}, false
 	}
 	dir, err := retrieval.Dir(s.opts.ExportsDir, c.ID)
 	if err != nil {
 		writeError(w, http.StatusNotFound, err.Error())
-		return casework.Case{}, "", false
+		return casework.Case{}, "", logexport.Manifest{}, false
 	}
-	return c, dir, true
+	m, err := logexport.ReadManifest(dir)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "reading the manifest: "+err.Error())
+		return casework.Case{}, "", logexport.Manifest{}, false
+	}
+	return c, dir, m, true
 }
 
 // exportResponse lists a delivered export.
@@ -107,13 +112,8 @@ type exportResponse struct {
 // getExport: GET /api/v1/cases/{id}/export: the export's manifest, files
 // and custody records.
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
-	c, dir, ok := s.exportCase(w, r)
+	c, _, m, ok := s.exportCase(w, r)
 	if !ok {
-		return
-	}
-	m, err := logexport.ReadManifest(dir)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "reading the manifest: "+err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, exportResponse{
@@ -125,13 +125,8 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 // downloadExport: GET /api/v1/cases/{id}/export/{file}: one file of the
 // export. Each download is recorded on the case (chain of custody).
 func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) {
-	c, dir, ok := s.exportCase(w, r)
+	c, dir, m, ok := s.exportCase(w, r)
 	if !ok {
-		return
-	}
-	m, err := logexport.ReadManifest(dir)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "reading the manifest: "+err.Error())
 		return
 	}
 	name := r.PathValue("file")
