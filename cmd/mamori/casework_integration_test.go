@@ -124,9 +124,9 @@ func (r *caseworkRig) importScriptedMonth(t *testing.T) {
 	require.Contains(t, string(out), fmt.Sprintf("imported %d cases", len(cases)))
 }
 
-// call sends a request to the API as the named token and decodes the JSON
-// answer into out (when not nil); it returns the status.
-func call(t *testing.T, api, token, method, path string, body any, out any) int {
+// send sends a request to the API with the token and returns the status
+// and body.
+func send(t *testing.T, api, token, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -142,10 +142,17 @@ func call(t *testing.T, api, token, method, path string, body any, out any) int 
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	if out != nil && resp.StatusCode < 300 {
+	return resp.StatusCode, b
+}
+
+// call is send, decoding a successful JSON answer into out (when not nil).
+func call(t *testing.T, api, token, method, path string, body any, out any) int {
+	t.Helper()
+	status, b := send(t, api, token, method, path, body)
+	if out != nil && status < 300 {
 		require.NoError(t, json.Unmarshal(b, out), string(b))
 	}
-	return resp.StatusCode
+	return status
 }
 
 // waitMail waits for a message to rcpt whose subject contains every part.
@@ -310,15 +317,8 @@ func stepTexts(steps []casework.Step) []string {
 // status.
 func download(t *testing.T, api, token, id, file string, status int) []byte {
 	t.Helper()
-	req, err := http.NewRequest("GET", "http://"+api+"/api/v1/cases/"+id+"/export/"+file, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, status, resp.StatusCode, string(b))
+	got, b := send(t, api, token, "GET", "/api/v1/cases/"+id+"/export/"+file, nil)
+	require.Equal(t, status, got, string(b))
 	return b
 }
 
