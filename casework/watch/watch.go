@@ -102,13 +102,18 @@ func (w *Watcher) raise(ctx context.Context, c *casework.Case, k sla.Clock, what
 	if what == "breach" && !k.BreachedAt.IsZero() {
 		at = k.BreachedAt
 	}
+	// Of several watchers (one per casework process) that find the same
+	// breach, the one whose write records it notifies it; the others find
+	// it recorded when they write, and stay quiet.
+	mine := false
 	updated, _, err := w.opts.Cases.Modify(ctx, c.ID, Actor, func(c *casework.Case) error {
-		if !recorded(c, detail) {
+		mine = !recorded(c, detail)
+		if mine {
 			c.Timeline = append(c.Timeline, casework.Entry{At: at, Kind: "sla", Actor: Actor, Detail: detail})
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || !mine {
 		return err
 	}
 	w.opts.Logger.Warn("SLA "+what, "case", c.ID, "clock", k.Name, "due", k.Due)

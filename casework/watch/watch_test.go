@@ -83,3 +83,38 @@ func TestWarningThenBreachOnce(t *testing.T) {
 	require.Equal(t, []string{"sla_warning", "sla_breach"}, notes, "each notice is on the case")
 	require.Equal(t, "notifications", got.Audit[len(got.Audit)-1].Field)
 }
+
+// TestWatchersAtOnceNotifyOnce: the watchers of several casework processes
+// sweeping at the same moment send each breach once.
+func TestWatchersAtOnceNotifyOnce(t *testing.T) {
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "store.db"), sqlitestore.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	cal, err := calendar.New(calendar.Config{})
+	require.NoError(t, err)
+	opened := time.Date(2026, 11, 24, 10, 0, 0, 0, cal.Location())
+	cs := casework.NewCases(s, func() time.Time { return opened })
+	ctx := context.Background()
+	for range 3 {
+		_, _, err := cs.Open(ctx, "monitoring", casework.Case{Type: casework.Failure, Title: "WAN 回線断", Channel: "monitoring"})
+		require.NoError(t, err)
+	}
+	out := &sender{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			w := watch.New(watch.Options{Cases: cs, Clocks: sla.Defaults(), Calendar: cal, Sender: out, To: []string{"ops@example.lg.jp"}})
+			_, err := w.Sweep(ctx, opened.Add(20*time.Minute))
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	kinds := map[string]int{}
+	for _, n := range out.sent {
+		kinds[n.CaseID+" "+n.Data.Clock]++
+	}
+	require.Len(t, kinds, 3, "one breach per case: %v", kinds)
+	for k, n := range kinds {
+		require.Equal(t, 1, n, k)
+	}
+}
