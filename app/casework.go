@@ -26,8 +26,8 @@ func ExportsDir(cfg *config.Config) string {
 	return filepath.Join(cfg.DataDir, "exports")
 }
 
-// startCasework starts the intake that turns alerts into cases, the SLA
-// watcher and the log-retrieval fulfiller.
+// startCasework starts the intake that turns alerts into cases, the duty
+// scheduler, the SLA watcher and the log-retrieval fulfiller.
 func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Metrics) error {
 	runbooks := casework.Runbooks{}
 	if dir := a.cfg.Casework.RunbooksDir; dir != "" {
@@ -79,10 +79,14 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 		Location: a.cfg.Location(), Sender: sender, Lang: notify.Lang(cw.LogRetrieval.Lang),
 		Logger: a.log.With("component", "log-retrieval"),
 	})
+	duties, err := casework.NewScheduler(cases, cal, cw.Duties)
+	if err != nil {
+		return fmt.Errorf("casework.duties: %w", err)
+	}
 	sweeps := []struct {
 		name  string
 		sweep func(context.Context, time.Time) (int, error)
-	}{{"SLA watch", w.Sweep}, {"log retrieval", f.Sweep}}
+	}{{"duty", duties.Sweep}, {"SLA watch", w.Sweep}, {"log retrieval", f.Sweep}}
 	g.Go(func() error {
 		t := time.NewTicker(time.Duration(cw.SweepInterval))
 		defer t.Stop()

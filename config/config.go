@@ -276,6 +276,11 @@ type Casework struct {
 	// security_incident), such as failure for a rule that watches for
 	// devices or log sources going down.
 	CaseTypes map[string]string `yaml:"case_types"`
+	// Duties are the periodic duties opened as cases when their periods
+	// begin (daily_report each business day, weekly_security_report each
+	// Monday, the monthly ones on the 1st, sla_review each half year).
+	// Absent: all of them; [] for none.
+	Duties []string `yaml:"duties"`
 	// SweepInterval is how often the SLA watcher and the log-retrieval
 	// fulfiller go over open cases (default 1m).
 	SweepInterval Duration `yaml:"sweep_interval"`
@@ -666,6 +671,11 @@ func (c *Config) Validate() error {
 	for _, rule := range slices.Sorted(maps.Keys(c.Casework.CaseTypes)) {
 		if t := casework.Type(c.Casework.CaseTypes[rule]); !slices.Contains(casework.Types, t) {
 			bad("casework.case_types."+rule, "%q: want one of %v", t, casework.Types)
+		}
+	}
+	for i, d := range c.Casework.Duties {
+		if !slices.Contains(casework.Subtypes[casework.Duty], d) {
+			bad(fmt.Sprintf("casework.duties[%d]", i), "%q: want one of %v", d, casework.Subtypes[casework.Duty])
 		}
 	}
 	if d := time.Duration(c.Casework.SweepInterval); d < time.Second || d > time.Hour {

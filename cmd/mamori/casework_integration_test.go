@@ -294,7 +294,15 @@ func (r *caseworkRig) check(t *testing.T, api, edge string) {
 	require.Contains(t, text, export.Manifest.File.SHA256)
 	require.Contains(t, text, fmt.Sprintf("件数: %d 件", want))
 
-	// 4. The scripted month's ledger, through the API and the CLI.
+	// 4. The periods' duties are open, once, with their clocks.
+	start, title, _ := casework.DutyPeriod("monthly_report", time.Now(), cal)
+	require.Eventually(t, func() bool {
+		var d struct{ Case casework.Case }
+		return call(t, api, r.tokens["analyst"], "GET", "/api/v1/cases/"+casework.DutyCaseID("monthly_report", start), nil, &d) == http.StatusOK &&
+			d.Case.Title == title
+	}, 30*time.Second, 500*time.Millisecond, "this month's report is a duty case")
+
+	// 5. The scripted month's ledger, through the API and the CLI.
 	var l ledger.Ledger
 	require.Equal(t, http.StatusOK, call(t, api, r.tokens["yamada"], "GET", "/api/v1/reports/sla?month="+ledgertest.Month, nil, &l))
 	ledgertest.Check(t, l, true)
