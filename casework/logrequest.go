@@ -2,6 +2,7 @@ package casework
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -54,6 +55,14 @@ func NewLogRequest(requester string, r LogRequest) (Case, error) {
 	if requester == "" {
 		return Case{}, fmt.Errorf("%w: a log-retrieval request needs its requester", ErrInvalid)
 	}
+	return Case{
+		Type: Request, Subtype: LogRetrieval, Reporter: requester,
+		Title: r.title(), Fields: r.fields(),
+	}, nil
+}
+
+// fields are the case fields that hold the request.
+func (r LogRequest) fields() map[string]string {
 	fields := map[string]string{
 		FieldQuery: r.Query, FieldFormat: string(r.Format),
 		FieldFrom: r.From.Format(time.RFC3339Nano), FieldTo: r.To.Format(time.RFC3339Nano),
@@ -64,15 +73,43 @@ func NewLogRequest(requester string, r LogRequest) (Case, error) {
 	if r.Email != "" {
 		fields[FieldEmail] = r.Email
 	}
+	return fields
+}
+
+func (r LogRequest) title() string {
 	what := r.Query
 	if what == "" {
 		what = "全イベント"
 	}
-	return Case{
-		Type: Request, Subtype: LogRetrieval, Reporter: requester,
-		Title:  fmt.Sprintf("ログ提供依頼: %s (%s)", what, r.Format),
-		Fields: fields,
-	}, nil
+	return fmt.Sprintf("ログ提供依頼: %s (%s)", what, r.Format)
+}
+
+// AmendLogRequest replaces the request a log-retrieval case holds with r
+// (validated), clears the reason it was put back, and sets a case that
+// waits on its requester in progress again, so that it is fulfilled anew.
+// A delivered request is not changed: file a new one.
+func (c *Case) AmendLogRequest(r LogRequest) error {
+	if c.Type != Request || c.Subtype != LogRetrieval {
+		return fmt.Errorf("%w: case %s is a %s, not a log-retrieval request", ErrInvalid, c.ID, c.Kind())
+	}
+	if len(c.Exports) > 0 {
+		return fmt.Errorf("%w: request %s was delivered already: file a new request", ErrInvalid, c.ID)
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if c.Fields == nil {
+		c.Fields = map[string]string{}
+	}
+	for _, k := range []string{FieldQuery, FieldFrom, FieldTo, FieldFormat, FieldColumns, FieldEmail, FieldExportError} {
+		delete(c.Fields, k)
+	}
+	maps.Copy(c.Fields, r.fields())
+	c.Title = r.title()
+	if c.Status == WaitingRequester {
+		c.Status = InProgress
+	}
+	return nil
 }
 
 // LogRequest reads the request a log-retrieval case holds in its fields,

@@ -41,6 +41,27 @@ func TestLogRequestRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, casework.ErrInvalid)
 }
 
+func TestAmendLogRequest(t *testing.T) {
+	r := casework.LogRequest{Query: "event.code:4625", From: time.Date(2026, 11, 20, 9, 0, 0, 0, tokyo),
+		To: time.Date(2026, 11, 21, 9, 0, 0, 0, tokyo), Format: logexport.NDJSON, Email: "sato@example.lg.jp"}
+	c, err := casework.NewLogRequest("sato", r)
+	require.NoError(t, err)
+	c.Status = casework.WaitingRequester
+	c.Fields[casework.FieldExportError] = "too many events"
+	r.Query, r.Email, r.Format, r.Columns = "event.code:4625 and user.name:suzuki", "", logexport.CSV, []string{"user.name"}
+	require.NoError(t, c.AmendLogRequest(r))
+	require.Equal(t, casework.InProgress, c.Status)
+	require.Equal(t, map[string]string{"query": r.Query, "from": "2026-11-20T09:00:00+09:00", "to": "2026-11-21T09:00:00+09:00",
+		"format": "csv", "columns": "user.name"}, c.Fields, "the old email and error are gone")
+	require.Equal(t, "ログ提供依頼: event.code:4625 and user.name:suzuki (csv)", c.Title)
+
+	r.Format = "pdf"
+	require.ErrorIs(t, c.AmendLogRequest(r), logexport.ErrInvalidRequest)
+	r.Format = logexport.CSV
+	c.Exports = []logexport.Custody{{File: "events.csv.gz"}}
+	require.ErrorContains(t, c.AmendLogRequest(r), "delivered already")
+}
+
 // FuzzLogRequest: whatever a requester writes into a request's fields,
 // reading it never panics, and what reads as valid files again unchanged.
 func FuzzLogRequest(f *testing.F) {

@@ -147,6 +147,7 @@ func New(opts Options) *Server {
 	s.mux.Handle("PATCH /api/v1/cases/{id}", s.auth(Analyst, s.updateCase))
 	s.mux.Handle("GET /api/v1/reports/sla", s.auth(Viewer, s.slaLedger))
 	s.mux.Handle("POST /api/v1/log-requests", s.auth(Viewer, s.fileLogRequest))
+	s.mux.Handle("PUT /api/v1/log-requests/{id}", s.auth(Viewer, s.amendLogRequest))
 	s.mux.Handle("GET /api/v1/cases/{id}/export", s.auth(Viewer, s.getExport))
 	s.mux.Handle("GET /api/v1/cases/{id}/export/{file}", s.auth(Viewer, s.downloadExport))
 	s.mux.Handle("/api/", s.auth(Viewer, func(w http.ResponseWriter, r *http.Request) {

@@ -131,18 +131,28 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	writeCase(w, http.StatusCreated, c, v)
 }
 
-// updateCase: PATCH /api/v1/cases/{id} with a casework.Patch and If-Match:
-// the version (ETag) read. A case changed since answers 409: nothing is
-// written.
-func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
+// ifMatch reads the version an update names in If-Match, answering the
+// request itself when it is missing or unreadable.
+func ifMatch(w http.ResponseWriter, r *http.Request) (store.Version, bool) {
 	match := r.Header.Get("If-Match")
 	if match == "" {
 		writeError(w, http.StatusPreconditionRequired, "send If-Match with the version (ETag) of the case you read")
-		return
+		return store.Version{}, false
 	}
 	version, err := parseVersion(match)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "If-Match: "+err.Error())
+		return store.Version{}, false
+	}
+	return version, true
+}
+
+// updateCase: PATCH /api/v1/cases/{id} with a casework.Patch and If-Match:
+// the version (ETag) read. A case changed since answers 409: nothing is
+// written.
+func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
+	version, ok := ifMatch(w, r)
+	if !ok {
 		return
 	}
 	var p casework.Patch

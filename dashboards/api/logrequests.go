@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/casework"
@@ -29,9 +31,64 @@ type logRequestBody struct {
 // it and tokens of the allowed role download the export. The request is
 // validated at once; Mamori fulfils it within a sweep.
 func (s *Server) fileLogRequest(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.logRequestOf(w, r)
+	if !ok {
+		return
+	}
+	c, err := casework.NewLogRequest(actor(r), req)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	c, v, err := s.cases().Open(r.Context(), actor(r), c)
+	if err != nil {
+		caseError(w, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
+	writeCase(w, http.StatusCreated, c, v)
+}
+
+// amendLogRequest: PUT /api/v1/log-requests/{id} with If-Match (the
+// case's ETag) and the whole request again: its requester (or an analyst)
+// corrects a request that was put back (too many events, a bad query), and
+// Mamori fulfils it anew. A delivered request is not changed.
+func (s *Server) amendLogRequest(w http.ResponseWriter, r *http.Request) {
+	version, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
+	req, ok := s.logRequestOf(w, r)
+	if !ok {
+		return
+	}
+	tok, _ := r.Context().Value(ctxKey{}).(*Token)
+	c, v, err := s.cases().Update(r.Context(), r.PathValue("id"), version, actor(r), func(c *casework.Case) error {
+		if tok == nil || (tok.Name != c.Reporter && tok.Role < Analyst) {
+			return errNotRequester
+		}
+		return c.AmendLogRequest(req)
+	})
+	switch {
+	case errors.Is(err, errNotRequester):
+		writeError(w, http.StatusForbidden, "only the requester of "+r.PathValue("id")+" and analysts may change the request")
+	case errors.Is(err, logexport.ErrInvalidRequest):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		caseError(w, err)
+	default:
+		writeCase(w, http.StatusOK, c, v)
+	}
+}
+
+var errNotRequester = errors.New("not the requester")
+
+// logRequestOf reads a log-retrieval request from the body, answering the
+// request itself when it cannot.
+func (s *Server) logRequestOf(w http.ResponseWriter, r *http.Request) (casework.LogRequest, bool) {
 	var b logRequestBody
 	if !decodeBody(w, r, &b) {
-		return
+		return casework.LogRequest{}, false
 	}
 	req := casework.LogRequest{Query: b.Query, Format: logexport.Format(b.Format), Columns: b.Columns, Email: b.Email, Location: s.opts.Location}
 	var problems []string
@@ -49,21 +106,14 @@ func (s *Server) fileLogRequest(w http.ResponseWriter, r *http.Request) {
 		*t.to = v
 	}
 	if len(problems) > 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprint(problems))
-		return
+		writeError(w, http.StatusBadRequest, strings.Join(problems, "; "))
+		return casework.LogRequest{}, false
 	}
-	c, err := casework.NewLogRequest(actor(r), req)
-	if err != nil {
+	if err := req.Validate(); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return casework.LogRequest{}, false
 	}
-	c, v, err := s.cases().Open(r.Context(), actor(r), c)
-	if err != nil {
-		caseError(w, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
-	writeCase(w, http.StatusCreated, c, v)
+	return req, true
 }
 
 // exportCase reads the case and checks that the token may download its

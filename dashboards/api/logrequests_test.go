@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +117,48 @@ func TestLogRequests(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"sato events.csv.gz", "sato manifest.json", "sato SHA256SUMS", "admin manifest.json"}, downloads)
+
+	// A request over the limit waits for its requester, who corrects it.
+	resp, body, _ = post(t, srv, "/api/v1/log-requests", "sato-secret",
+		`{"query":"event.code:4625","from":"2026-11-26T09:00:00+09:00","to":"2026-11-26T11:00:00+09:00","format":"ndjson"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	big := body["case"].(map[string]any)["id"].(string)
+	_, err = retrieval.New(retrieval.Options{Cases: cs, Store: s, Dir: exports, Location: tokyo, MaxEvents: 1}).Sweep(ctx, now())
+	require.NoError(t, err)
+	resp, body = get(t, srv, "/api/v1/cases/"+big, "sato-secret")
+	require.Equal(t, "waiting_requester", body["case"].(map[string]any)["status"])
+	etag := resp.Header.Get("ETag")
+
+	amend := func(tok, ifMatch, b string) (*http.Response, map[string]any) {
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/log-requests/"+big, strings.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
+		}
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp, out
+	}
+	narrowed := `{"query":"event.code:4625 and user.name:suzuki","from":"2026-11-26T09:00:00+09:00","to":"2026-11-26T11:00:00+09:00","format":"ndjson"}`
+	resp, body = amend(viewerToken, etag, narrowed)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "another viewer may not change sato's request")
+	resp, _ = amend("sato-secret", "", narrowed)
+	require.Equal(t, http.StatusPreconditionRequired, resp.StatusCode)
+	resp, body = amend("sato-secret", etag, `{"query":"x","format":"pdf","from":"2026-11-26T09:00:00+09:00","to":"2026-11-26T11:00:00+09:00"}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, errorMessage(t, body), `format "pdf"`)
+	resp, body = amend("sato-secret", etag, narrowed)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	amended := body["case"].(map[string]any)
+	require.Equal(t, "in_progress", amended["status"])
+	require.NotContains(t, amended["fields"], "export_error")
+	n, err = retrieval.New(retrieval.Options{Cases: cs, Store: s, Dir: exports, Location: tokyo, MaxEvents: 1}).Sweep(ctx, now())
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the corrected request is fulfilled")
+	resp, _ = amend("sato-secret", resp.Header.Get("ETag"), narrowed)
+	require.Equal(t, http.StatusConflict, resp.StatusCode, "changed since (delivered)")
 }
