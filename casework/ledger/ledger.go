@@ -4,19 +4,24 @@
 // from the cases' SLA clocks (package casework/sla) that started in the
 // month; the satisfaction survey from the ratings given in the month;
 // periodic duties from the duty cases closed in the month; serious
-// incidents and failures from the cases flagged serious. Items whose data
-// comes from later capabilities (availability from SNMP monitoring) are
-// read through an interface and say "no data" until it exists.
+// incidents and failures from the cases flagged serious; status notices
+// from the incidents' status changes and the notifications that followed
+// them; power-outage notices from the planned outages' dates and their
+// facility notices. Items whose data comes from later capabilities
+// (availability from SNMP monitoring) are read through an interface and
+// say "no data" until it exists.
 package ledger
 
 import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/casework/notify"
 	"github.com/mamori-soc/mamori/casework/sla"
 )
 
@@ -29,7 +34,8 @@ type Item struct {
 	// Met is nil when the month gives no figure (no data, no cases).
 	Met *bool `json:"met"`
 	// Cases are the cases behind the figure: for clock items, the ones
-	// that breached first, then the others.
+	// that breached first, then the others; likewise for status notices
+	// (item 6) and outage notices (item 17), the ones that missed first.
 	Cases []string `json:"cases,omitempty"`
 }
 
@@ -83,6 +89,20 @@ var items = []struct {
 // SeriousField marks a case as serious (value "true"): a leak (item 24) or
 // a long outage or data loss (item 25).
 const SeriousField = "serious"
+
+// OutageDateField holds a planned outage's date (YYYY-MM-DD, in the
+// calendar's zone), which its facility notice must precede by 3 weeks
+// (item 17).
+const OutageDateField = "outage_date"
+
+// FacilityNotice is the notification kind of the notice of a planned
+// outage to the affected facilities (item 17).
+const FacilityNotice = "facility_notice"
+
+// noticeLeadDays is how many days before the outage date the facility
+// notice is due: 3 weeks, so for an outage on the 31st a notice any time on
+// the 10th (in the calendar's zone) is in time.
+const noticeLeadDays = 21
 
 // Build computes the ledger of the month starting at month (its first day,
 // in the calendar's zone) from the cases that may bear on it (cases opened
@@ -165,6 +185,10 @@ func Build(ctx context.Context, cases []casework.Case, month, now time.Time, def
 			} else {
 				row.Measured = "no ratings"
 			}
+		case it.no == 6:
+			row.Measured, row.Met, row.Cases = statusNotices(cases, in)
+		case it.no == 17:
+			row.Measured, row.Met, row.Cases = outageNotices(cases, loc, in)
 		case it.duty != "":
 			need, since := it.dutyPerMonth, from
 			switch it.no {
@@ -206,6 +230,132 @@ func Build(ctx context.Context, cases []casework.Case, month, now time.Time, def
 		l.Items = append(l.Items, row)
 	}
 	return l, nil
+}
+
+// statusNotices measures item 6: every status change of an incident or a
+// security incident in the month (a "status" entry; the created entry is no
+// change), closing included, must be followed by a notification to the
+// reporter before the next change (for the last change: at any time after
+// it). A notification at the same instant as the change counts, whichever
+// of the two was recorded first. The SLA watcher's warnings and breach
+// notices go to the team, not the reporter, and do not count. The cases are
+// those with an un-notified change first, then the others.
+func statusNotices(cases []casework.Case, in func(time.Time) bool) (string, *bool, []string) {
+	var total, notified int
+	var missed, others []string
+	for _, c := range cases {
+		if c.Type != casework.Incident && c.Type != casework.SecurityIncident {
+			continue
+		}
+		tl := slices.Clone(c.Timeline)
+		slices.SortStableFunc(tl, func(a, b casework.Entry) int { return a.At.Compare(b.At) })
+		counted, ok := false, true
+		for i, e := range tl {
+			if e.Kind != "status" || !in(e.At) {
+				continue
+			}
+			counted = true
+			total++
+			if statusNotified(tl, i) {
+				notified++
+			} else {
+				ok = false
+			}
+		}
+		switch {
+		case !counted:
+		case ok:
+			others = append(others, c.ID)
+		default:
+			missed = append(missed, c.ID)
+		}
+	}
+	if total == 0 {
+		return "no status changes", nil, nil
+	}
+	met := notified == total
+	return fmt.Sprintf("%d of %d status changes notified", notified, total), &met, append(missed, others...)
+}
+
+// statusNotified reports whether the status change tl[i] of a timeline
+// sorted by time was notified to the reporter: a notification after it and
+// before the next status entry, or one at the same instant just before it.
+func statusNotified(tl []casework.Entry, i int) bool {
+	for j := i - 1; j >= 0 && tl[j].At.Equal(tl[i].At) && tl[j].Kind != "status"; j-- {
+		if toReporter(tl[j]) {
+			return true
+		}
+	}
+	for _, e := range tl[i+1:] {
+		if e.Kind == "status" {
+			return false
+		}
+		if toReporter(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// toReporter reports whether a timeline entry is a notification to the
+// reporter: any notification but the SLA watcher's, which goes to the team.
+func toReporter(e casework.Entry) bool {
+	return e.Kind == "notification" && e.Notification != "" &&
+		e.Notification != string(notify.SLAWarning) && e.Notification != string(notify.SLABreach)
+}
+
+// outageNotices measures item 17: each planned outage whose date (field
+// OutageDateField) falls in the month needs a FacilityNotice notification
+// at or before the start of the day 3 weeks before that date. A planned
+// outage opened in the month without a readable date cannot be measured;
+// the measured text says how many. The cases are the outages noticed late
+// or not at all first, then those without a date, then the others.
+func outageNotices(cases []casework.Case, loc *time.Location, in func(time.Time) bool) (string, *bool, []string) {
+	var total, noticed int
+	var late, undated, others []string
+	for _, c := range cases {
+		if c.Type != casework.Outage {
+			continue
+		}
+		day, err := time.ParseInLocation(time.DateOnly, c.Fields[OutageDateField], loc)
+		if err != nil {
+			if in(c.Timestamp) {
+				undated = append(undated, c.ID)
+			}
+			continue
+		}
+		if !in(day) {
+			continue
+		}
+		total++
+		tooLate := day.AddDate(0, 0, -noticeLeadDays+1) // the start of the day after the due day
+		if slices.ContainsFunc(c.Timeline, func(e casework.Entry) bool {
+			return e.Kind == "notification" && e.Notification == FacilityNotice && e.At.Before(tooLate)
+		}) {
+			noticed++
+			others = append(others, c.ID)
+		} else {
+			late = append(late, c.ID)
+		}
+	}
+	ids := append(append(late, undated...), others...)
+	var parts []string
+	var met *bool
+	if total > 0 {
+		ok := noticed == total
+		met = &ok
+		parts = append(parts, fmt.Sprintf("%d of %d outages noticed 3 weeks ahead", noticed, total))
+	}
+	switch n := len(undated); {
+	case n == 1:
+		parts = append(parts, "1 outage without "+OutageDateField)
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d outages without %s", n, OutageDateField))
+	}
+	if len(parts) == 0 {
+		return "no outages", nil, nil
+	}
+	return strings.Join(parts, "; "), met, ids
 }
 
 // closedIn reports whether the case's last move to closed falls in
