@@ -118,10 +118,15 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &c) {
 		return
 	}
-	if c.ID != "" || len(c.Timeline) > 0 || len(c.Audit) > 0 {
-		writeError(w, http.StatusBadRequest, "id, timeline and audit are set by Mamori")
+	if c.ID != "" || len(c.Timeline) > 0 || len(c.Audit) > 0 || len(c.Exports) > 0 {
+		writeError(w, http.StatusBadRequest, "id, timeline, audit and exports are set by Mamori")
 		return
 	}
+	s.open(w, r, c)
+}
+
+// open opens the case as the token and answers 201 with it.
+func (s *Server) open(w http.ResponseWriter, r *http.Request, c casework.Case) {
 	c, v, err := s.cases().Open(r.Context(), actor(r), c)
 	if err != nil {
 		caseError(w, err)

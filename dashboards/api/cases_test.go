@@ -13,7 +13,14 @@ import (
 // patch sends a PATCH with If-Match (when given).
 func patch(t *testing.T, srv *httptest.Server, path, tok, ifMatch, body string) (*http.Response, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPatch, srv.URL+path, strings.NewReader(body))
+	return update(t, srv, http.MethodPatch, path, tok, ifMatch, body)
+}
+
+// update sends a PATCH or PUT with If-Match (when given) and decodes the
+// answer.
+func update(t *testing.T, srv *httptest.Server, method, path, tok, ifMatch, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if ifMatch != "" {
@@ -33,7 +40,11 @@ func TestCasesAPI(t *testing.T) {
 	resp, _, _ := post(t, srv, "/api/v1/cases", viewerToken, `{"type":"incident","title":"x"}`)
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "viewers read cases, analysts change them")
 
-	resp, body, _ := post(t, srv, "/api/v1/cases", analystToken, `{"type":"request","subtype":"log_retrieval","title":"FS01 のログ提供依頼","reporter":"田中","channel":"email"}`)
+	resp, body, _ := post(t, srv, "/api/v1/cases", analystToken, `{"type":"request","subtype":"log_retrieval","title":"x","exports":[{"file":"forged.csv.gz"}]}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "custody records are Mamori's to write")
+	require.Contains(t, errorMessage(t, body), "exports are set by Mamori")
+
+	resp, body, _ = post(t, srv, "/api/v1/cases", analystToken, `{"type":"request","subtype":"log_retrieval","title":"FS01 のログ提供依頼","reporter":"田中","channel":"email"}`)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
 	c := body["case"].(map[string]any)
 	id := c["id"].(string)

@@ -40,13 +40,7 @@ func (s *Server) fileLogRequest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	c, v, err := s.cases().Open(r.Context(), actor(r), c)
-	if err != nil {
-		caseError(w, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
-	writeCase(w, http.StatusCreated, c, v)
+	s.open(w, r, c)
 }
 
 // amendLogRequest: PUT /api/v1/log-requests/{id} with If-Match (the

@@ -2,13 +2,11 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -130,18 +128,7 @@ func TestLogRequests(t *testing.T) {
 	etag := resp.Header.Get("ETag")
 
 	amend := func(tok, ifMatch, b string) (*http.Response, map[string]any) {
-		req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/log-requests/"+big, strings.NewReader(b))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if ifMatch != "" {
-			req.Header.Set("If-Match", ifMatch)
-		}
-		resp, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var out map[string]any
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		return resp, out
+		return update(t, srv, http.MethodPut, "/api/v1/log-requests/"+big, tok, ifMatch, b)
 	}
 	narrowed := `{"query":"event.code:4625 and user.name:suzuki","from":"2026-11-26T09:00:00+09:00","to":"2026-11-26T11:00:00+09:00","format":"ndjson"}`
 	resp, body = amend(viewerToken, etag, narrowed)
