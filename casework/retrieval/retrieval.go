@@ -46,7 +46,7 @@ const Notification = string(notify.LogDelivery)
 
 // Defaults.
 const (
-	DefaultLookback  = 30 * 24 * time.Hour
+	DefaultLookback  = 366 * 24 * time.Hour
 	DefaultStaleAt   = time.Hour
 	DefaultMaxEvents = 10_000_000
 )
@@ -68,7 +68,7 @@ type Options struct {
 	// Name is who the timeline and custody records name as fulfiller
 	// (default "mamori-logexport@HOSTNAME").
 	Name string
-	// Lookback bounds the cases examined: opened within it (default 30
+	// Lookback bounds the cases examined: opened within it (default 366
 	// days). StaleAt is when a claim whose export never finished (the
 	// process died) is taken over (default 1h).
 	Lookback, StaleAt time.Duration

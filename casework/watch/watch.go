@@ -31,7 +31,7 @@ type Options struct {
 	To      []string
 	Webhook string
 	Lang    notify.Lang
-	// Lookback bounds the cases examined: opened within it (default 90
+	// Lookback bounds the cases examined: opened within it (default 366
 	// days).
 	Lookback time.Duration
 	Logger   *slog.Logger
@@ -43,7 +43,9 @@ type Watcher struct{ opts Options }
 // New returns a watcher.
 func New(opts Options) *Watcher {
 	if opts.Lookback <= 0 {
-		opts.Lookback = 90 * 24 * time.Hour
+		// The store selects the open cases, so a long lookback costs
+		// only the cases still open.
+		opts.Lookback = 366 * 24 * time.Hour
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
