@@ -15,6 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/casework/retrieval"
 	"github.com/mamori-soc/mamori/casework/watch"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/directory"
 	"github.com/mamori-soc/mamori/stage"
 )
 
@@ -77,6 +78,7 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 	f := retrieval.New(retrieval.Options{
 		Cases: cases, Store: a.store, Dir: ExportsDir(a.cfg), MaxEvents: cw.LogRetrieval.MaxEvents,
 		Location: a.cfg.Location(), Sender: sender, Lang: notify.Lang(cw.LogRetrieval.Lang),
+		MailOf: func(ctx context.Context, name string) (string, error) { return directory.MailOf(ctx, a.store, name) },
 		Logger: a.log.With("component", "log-retrieval"),
 	})
 	duties, err := casework.NewScheduler(cases, cal, cw.Duties)

@@ -3,10 +3,13 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/kql"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -291,4 +294,31 @@ func LoadRecords(ctx context.Context, s store.Store) ([]Stored, error) {
 		return nil, fmt.Errorf("directory: read records: %w", err)
 	}
 	return out, nil
+}
+
+// MailOf returns the e-mail address the directory holds for the user with
+// the account name sam (its sAMAccountName, as API tokens and requesters are
+// named), or "" when there is no such live user or it has no mail.
+func MailOf(ctx context.Context, s store.Store, sam string) (string, error) {
+	if sam == "" {
+		return "", nil
+	}
+	mail := ""
+	err := s.Export(ctx, store.SearchRequest{Query: store.Query{Collection: Collection, Filter: &kql.AllOf{Conds: []kql.Cond{
+		&kql.Equals{Field: "kind", Type: event.Keyword, Value: string(KindUser)},
+		&kql.Equals{Field: "sAMAccountName", Type: event.Keyword, Value: sam},
+	}}}}, func(h store.Hit) error {
+		var r Record
+		if err := json.Unmarshal(h.Source, &r); err != nil {
+			return fmt.Errorf("directory: record %s: %w", h.ID, err)
+		}
+		if r.Mail != "" && !r.Deleted() {
+			mail = r.Mail
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return mail, err
 }

@@ -65,6 +65,10 @@ type Options struct {
 	// delivery is only recorded on the case).
 	Sender notify.Sender
 	Lang   notify.Lang
+	// MailOf finds a requester's e-mail address by account name (the
+	// directory's), for requests that name none. nil: only the address a
+	// request names is used.
+	MailOf func(ctx context.Context, requester string) (string, error)
 	// Name is who the timeline and custody records name as fulfiller
 	// (default "mamori-logexport@HOSTNAME").
 	Name string
@@ -284,11 +288,21 @@ func (f *Fulfiller) putBack(ctx context.Context, c casework.Case, why error) err
 	return f.tell(ctx, updated, notify.ProgressReport, notify.Data{Case: updated, Message: msg})
 }
 
-// tell e-mails the requester when the request names an address and a
-// sender is configured, and records the notice on the case.
+// tell e-mails the requester, at the address the request names or else the
+// directory's, when a sender is configured, and records the notice on the
+// case.
 func (f *Fulfiller) tell(ctx context.Context, c casework.Case, kind notify.Kind, data notify.Data) error {
+	if f.opts.Sender == nil {
+		return nil
+	}
 	to := c.Fields[casework.FieldEmail]
-	if f.opts.Sender == nil || to == "" {
+	if to == "" && f.opts.MailOf != nil {
+		var err error
+		if to, err = f.opts.MailOf(ctx, c.Reporter); err != nil {
+			return fmt.Errorf("finding %s's e-mail address: %w", c.Reporter, err)
+		}
+	}
+	if to == "" {
 		return nil
 	}
 	rec, err := f.opts.Sender.Send(ctx, notify.Notification{Kind: kind, Lang: f.opts.Lang, CaseID: c.ID, To: []string{to}, Data: data})

@@ -214,3 +214,24 @@ func TestDir(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "/x/REQ-20261124-ABCDE", d)
 }
+
+// TestDirectoryAddress: a request that names no address is announced at
+// the requester's address from the directory; without one, only recorded.
+func TestDirectoryAddress(t *testing.T) {
+	s, cs := rig(t)
+	ctx := context.Background()
+	out := &sender{}
+	f := retrieval.New(retrieval.Options{Cases: cs, Store: s, Dir: t.TempDir(), Sender: out,
+		MailOf: func(_ context.Context, name string) (string, error) {
+			if name == "sato" {
+				return "sato@example.lg.jp", nil
+			}
+			return "", nil
+		}})
+	request(t, cs, casework.LogRequest{Query: "user.name:田中", From: base.Add(-2 * time.Hour), To: base, Format: logexport.NDJSON})
+	n, err := f.Sweep(ctx, base.Add(time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Len(t, out.sent, 1)
+	require.Equal(t, []string{"sato@example.lg.jp"}, out.sent[0].To)
+}
