@@ -19,6 +19,20 @@ import (
 	"github.com/mamori-soc/mamori/stage"
 )
 
+// Sender returns the notifier of casework.notify, or nil when no channel
+// is configured.
+func Sender(cfg *config.Config) (notify.Sender, error) {
+	c := cfg.Casework.Notify
+	if c.SMTP == nil && len(c.Webhooks) == 0 {
+		return nil, nil
+	}
+	n, err := notify.New(c, notify.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("casework.notify: %w", err)
+	}
+	return n, nil
+}
+
 // ExportsDir is where log-retrieval exports are kept.
 func ExportsDir(cfg *config.Config) string {
 	if d := cfg.Casework.LogRetrieval.Dir; d != "" {
@@ -57,15 +71,11 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 	if err != nil {
 		return err
 	}
-	var sender notify.Sender
-	cw := a.cfg.Casework
-	if cw.Notify.SMTP != nil || len(cw.Notify.Webhooks) > 0 {
-		n, err := notify.New(cw.Notify, notify.Options{})
-		if err != nil {
-			return fmt.Errorf("casework.notify: %w", err)
-		}
-		sender = n
+	sender, err := Sender(a.cfg)
+	if err != nil {
+		return err
 	}
+	cw := a.cfg.Casework
 	// The SLA watcher records warnings and breaches of open cases' clocks
 	// on the cases and sends them to sla_notices; the fulfiller delivers
 	// log-retrieval requests. Both sweep every sweep_interval.

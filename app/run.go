@@ -313,6 +313,10 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 		return err
 	}
 	exportRole, _ := api.ParseRole(a.cfg.Casework.LogRetrieval.AllowedRole) // validated with the configuration
+	sender, err := Sender(a.cfg)
+	if err != nil {
+		return err
+	}
 	var tokens []api.Token
 	for _, t := range a.cfg.API.Tokens {
 		tok, err := api.NewToken(t.Name, t.Role, t.SHA256)
@@ -325,7 +329,7 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
 		Sessions: a.cfg.Sessions.Defaults(), Calendar: cal, Clocks: clocks,
-		ExportsDir: ExportsDir(a.cfg), ExportRole: exportRole,
+		ExportsDir: ExportsDir(a.cfg), ExportRole: exportRole, Sender: sender,
 		Rules: api.RulesProvider{
 			Load: func() ([]*detections.Rule, []error, error) {
 				loaded, err := LoadRules(a.cfg)

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,6 +43,26 @@ func RecordOn(ctx context.Context, cases *casework.Cases, caseID string, r Recor
 	}
 	return nil
 }
+
+// SendAndRecord sends n through s and keeps what happened on the case
+// (RecordOn): a notice that went out stops the clock it answers, one whose
+// channel failed is a comment. The record is returned in both cases. A
+// notification that could not be sent as given (ErrInvalid: no recipient,
+// an unknown webhook) was never attempted and is not recorded.
+func SendAndRecord(ctx context.Context, s Sender, cases *casework.Cases, n Notification) (Record, error) {
+	rec, err := s.Send(ctx, n)
+	if errors.Is(err, ErrInvalid) {
+		return rec, err
+	}
+	if rerr := RecordOn(ctx, cases, n.CaseID, rec); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return rec, err
+}
+
+// ByPeople are the kinds people send from a case (through the API or the
+// CLI); Mamori sends the others itself (SLA notices, log deliveries).
+var ByPeople = []Kind{Acknowledgement, FirstReport, ProgressReport}
 
 // Detail describes where a notification went: "email to a@example.jp,
 // b@example.jp <message-id>" or "webhook soc-chat (HTTP 200)".

@@ -305,9 +305,6 @@ func (f *Fulfiller) tell(ctx context.Context, c casework.Case, kind notify.Kind,
 	if to == "" {
 		return nil
 	}
-	rec, err := f.opts.Sender.Send(ctx, notify.Notification{Kind: kind, Lang: f.opts.Lang, CaseID: c.ID, To: []string{to}, Data: data})
-	if rerr := notify.RecordOn(ctx, f.opts.Cases, c.ID, rec); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
+	_, err := notify.SendAndRecord(ctx, f.opts.Sender, f.opts.Cases, notify.Notification{Kind: kind, Lang: f.opts.Lang, CaseID: c.ID, To: []string{to}, Data: data})
 	return err
 }

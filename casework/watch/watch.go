@@ -126,12 +126,9 @@ func (w *Watcher) raise(ctx context.Context, c *casework.Case, k sla.Clock, what
 	if what == "breach" {
 		kind = notify.SLABreach
 	}
-	rec, err := w.opts.Sender.Send(ctx, notify.Notification{
+	_, err = notify.SendAndRecord(ctx, w.opts.Sender, w.opts.Cases, notify.Notification{
 		Kind: kind, Lang: w.opts.Lang, CaseID: c.ID, To: w.opts.To, Webhook: w.opts.Webhook,
 		Data: notify.Data{Case: updated, Clock: k.Name, Due: k.Due},
 	})
-	if rerr := notify.RecordOn(ctx, w.opts.Cases, c.ID, rec); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
 	return err
 }

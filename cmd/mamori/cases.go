@@ -23,6 +23,7 @@ import (
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/logexport"
+	"github.com/mamori-soc/mamori/casework/notify"
 	"github.com/mamori-soc/mamori/casework/retrieval"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/search"
@@ -42,6 +43,10 @@ const casesUsage = `usage: mamori cases COMMAND
                     [--priority P] [--title T] [--description D] [--field k=v ...] (k= removes k)
                     [--comment TEXT] [--done N ...] (checklist step, from 1) [--notification KIND]
                     [--link alert:ID|event:ID|case:ID ...]
+  notify ID       send an acknowledgement, first report or progress report from its template,
+                  by e-mail or webhook, and record it on the case (it stops the clock it answers):
+                  mamori cases notify FAIL-20261124-7K3QX --kind first_report --to joho@example.lg.jp
+                    [--to ...] [--webhook NAME] [--lang ja|en] [--message TEXT]
   comment ID TEXT...
                   add a comment to a case
   rate ID SCORE [COMMENT]
@@ -78,6 +83,8 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return casesImport(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "request-logs":
 		return casesRequestLogs(ctx, args[1:], stdout, stderr)
+	case "notify":
+		return casesNotify(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, casesUsage)
 	return errUsage
@@ -649,4 +656,56 @@ func casesRequestLogs(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	return w.openCase(ctx, c, stdout)
+}
+
+// casesNotify sends an acknowledgement, first report or progress report of
+// a case from its template and records it on the case.
+func casesNotify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("cases notify", stderr)
+	w := addCaseWriterFlags(fs)
+	kind := fs.String("kind", "", "what the notice is: acknowledgement, first_report or progress_report")
+	var to repeated
+	fs.Var(&to, "to", "an e-mail `address` (repeatable)")
+	webhook := fs.String("webhook", "", "a configured webhook's `name`, instead of e-mail")
+	lang := fs.String("lang", "ja", "language of the text: ja or en")
+	message := fs.String("message", "", "what the notice says beyond the case's facts")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		fmt.Fprintln(stderr, "usage: mamori cases notify [-c FILE] --kind KIND (--to ADDRESS... | --webhook NAME) [--lang ja|en] [--message TEXT] ID")
+		return errUsage
+	}
+	if !slices.Contains(notify.ByPeople, notify.Kind(*kind)) {
+		return fmt.Errorf("--kind %q: want one of %s", *kind, joined(notify.ByPeople))
+	}
+	if !slices.Contains(notify.Langs, notify.Lang(*lang)) {
+		return fmt.Errorf("--lang %q: want ja or en", *lang)
+	}
+	cases, err := w.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.store.Close()
+	sender, err := app.Sender(w.cfg)
+	if err != nil {
+		return err
+	}
+	if sender == nil {
+		return errors.New("no notification channel is configured: set casework.notify.smtp or webhooks")
+	}
+	c, _, err := cases.Get(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	rec, err := notify.SendAndRecord(ctx, sender, cases, notify.Notification{
+		Kind: notify.Kind(*kind), Lang: notify.Lang(*lang), CaseID: c.ID, To: to, Webhook: *webhook,
+		Data: notify.Data{Case: c, Message: *message},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s sent: %s (%s)\n", rec.Kind, notify.Detail(rec), rec.Subject)
+	return nil
 }

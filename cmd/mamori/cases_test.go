@@ -2,15 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mamori-soc/mamori/casework"
+	"github.com/mamori-soc/mamori/internal/smtptest"
 )
 
 // casesConfig writes a configuration with a fresh data directory.
@@ -202,4 +205,38 @@ func TestCasesRequestLogs(t *testing.T) {
 		"query": "user.name:田中", "format": "csv", "from": "2026-11-20T09:00:00+09:00", "to": "2026-11-21T09:00:00+09:00",
 		"columns": "@timestamp,user.name,host.name", "email": "tanaka@city.example.lg.jp",
 	}, c.Fields)
+}
+
+// TestCasesNotify sends a first report from the command line through a real
+// SMTP server on loopback, and finds it on the case.
+func TestCasesNotify(t *testing.T) {
+	relay := smtptest.Start(t, false)
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "smtp-password")
+	require.NoError(t, os.WriteFile(pw, []byte(smtptest.Password), 0o600))
+	cfg := filepath.Join(dir, "mamori.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
+casework:
+  notify:
+    smtp: {host: 127.0.0.1, port: %d, from: soc@example.lg.jp, username: %s, password_file: smtp-password, insecure: true}
+`, filepath.Join(dir, "data"), relay.Port, smtptest.User)), 0o600))
+	code, stdout, stderr := runCLI("cases", "open", "-c", cfg, "--type", "failure", "--title", "WAN 回線断", "--channel", "monitoring")
+	require.Equal(t, 0, code, stderr)
+	id := strings.TrimSpace(stdout)
+
+	code, _, stderr = runCLI("cases", "notify", "-c", cfg, id, "--kind", "sla_breach", "--to", "ops@example.lg.jp")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, stderr, `--kind "sla_breach": want one of acknowledgement, first_report, progress_report`)
+
+	code, stdout, stderr = runCLI("cases", "notify", "-c", cfg, id, "--kind", "first_report", "--to", "ops@example.lg.jp", "--message", "回線事業者に確認中")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "first_report sent: email to ops@example.lg.jp")
+	require.Len(t, relay.Messages(), 1)
+	text, err := relay.Messages()[0].Text()
+	require.NoError(t, err)
+	require.Contains(t, text, "回線事業者に確認中")
+	c := showCase(t, cfg, id)
+	require.True(t, slices.ContainsFunc(c.Timeline, func(e casework.Entry) bool {
+		return e.Kind == "notification" && e.Notification == "first_report"
+	}), "on the case")
 }

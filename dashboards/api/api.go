@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamori-soc/mamori/calendar"
+	"github.com/mamori-soc/mamori/casework/notify"
 	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/search"
 	"github.com/mamori-soc/mamori/sessions"
@@ -103,6 +104,9 @@ type Options struct {
 	// own.
 	ExportsDir string
 	ExportRole Role
+	// Sender sends the notices analysts send from cases (nil: the route
+	// answers 501).
+	Sender notify.Sender
 }
 
 // Server is the HTTP handler.
@@ -145,6 +149,7 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/v1/cases/{id}", s.auth(Viewer, s.getCase))
 	s.mux.Handle("POST /api/v1/cases", s.auth(Analyst, s.openCase))
 	s.mux.Handle("PATCH /api/v1/cases/{id}", s.auth(Analyst, s.updateCase))
+	s.mux.Handle("POST /api/v1/cases/{id}/notifications", s.auth(Analyst, s.notifyCase))
 	s.mux.Handle("GET /api/v1/reports/sla", s.auth(Viewer, s.slaLedger))
 	s.mux.Handle("POST /api/v1/log-requests", s.auth(Viewer, s.fileLogRequest))
 	s.mux.Handle("PUT /api/v1/log-requests/{id}", s.auth(Viewer, s.amendLogRequest))
