@@ -242,6 +242,20 @@ func (r *caseworkRig) check(t *testing.T, api, edge string) {
 		})
 	}, 30*time.Second, 500*time.Millisecond, "the breach and its notice are on the case")
 
+	// The analyst then acknowledges the incident from the case: the notice
+	// reaches the reporter and stops the clock.
+	var rec struct{ Channel, Subject string }
+	require.Equal(t, http.StatusCreated, call(t, api, r.tokens["analyst"], "POST", "/api/v1/cases/"+inc+"/notifications", map[string]any{
+		"kind": "acknowledgement", "to": []string{"tanaka@example.lg.jp"}, "message": "担当の鈴木が折り返しご連絡します。",
+	}, &rec))
+	ack := r.waitMail(t, "tanaka@example.lg.jp", inc)
+	ackText, err := ack.Text()
+	require.NoError(t, err)
+	require.Contains(t, ackText, "担当の鈴木が折り返しご連絡します。")
+	require.True(t, slices.ContainsFunc(r.getCase(t, api, inc).Timeline, func(e casework.Entry) bool {
+		return e.Kind == "notification" && e.Notification == "acknowledgement"
+	}))
+
 	// 3. A log-retrieval request, filed by sato with a viewer token, is
 	// fulfilled within a few sweeps; only sato and the admin may download
 	// it, and the downloaded files verify against their checksums and the
