@@ -46,6 +46,19 @@ func (c *Case) Clocks(defs []sla.ClockDef, now time.Time, cal *calendar.Calendar
 	return out
 }
 
+// Clock returns the case's clock of that name evaluated at now (for a
+// repeating clock, its latest repetition), and whether the case has it.
+func (c *Case) Clock(defs []sla.ClockDef, name string, now time.Time, cal *calendar.Calendar) (sla.Clock, bool) {
+	var out sla.Clock
+	found := false
+	for _, k := range c.Clocks(defs, now, cal) {
+		if k.Name == name {
+			out, found = k, true
+		}
+	}
+	return out, found
+}
+
 // CheckClocks reports every clock definition whose applies_to names no case
 // type or subtype that casework has: such a clock would never run.
 func CheckClocks(defs []sla.ClockDef) error {

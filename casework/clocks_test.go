@@ -26,13 +26,9 @@ func TestCaseClocks(t *testing.T) {
 	require.NoError(t, err)
 
 	clock := func(c casework.Case, name string, at time.Time) sla.Clock {
-		for _, k := range c.Clocks(sla.Defaults(), at, cal) {
-			if k.Name == name {
-				return k
-			}
-		}
-		t.Fatalf("no clock %s", name)
-		return sla.Clock{}
+		k, ok := c.Clock(sla.Defaults(), name, at, cal)
+		require.True(t, ok, "no clock %s", name)
+		return k
 	}
 	first := clock(c, "failure_first_report", *now)
 	require.Equal(t, time.Date(2026, 11, 24, 10, 15, 0, 0, tokyo), first.Due.In(tokyo), "15 minutes from detection")

@@ -72,12 +72,7 @@ func TestScheduler(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, casework.Duty, daily.Type)
 	require.Equal(t, "日報 2026-11-27", daily.Title)
-	var clock sla.Clock
-	for _, k := range daily.Clocks(sla.Defaults(), *now, cal) {
-		if k.Name == "daily_report" {
-			clock = k
-		}
-	}
+	clock, _ := daily.Clock(sla.Defaults(), "daily_report", *now, cal)
 	require.Equal(t, time.Date(2026, 11, 30, 12, 0, 0, 0, jst), clock.Due.In(jst), "Monday noon")
 
 	s, err := casework.NewScheduler(cs, cal, []string{"daily_report"})

@@ -128,12 +128,7 @@ func TestFailureAlertsStartTheFirstReportClock(t *testing.T) {
 	failure := types[casework.Failure]
 	require.Regexp(t, `^FAIL-20261124-[0-9a-f]{10}$`, failure.ID)
 	require.Equal(t, casework.SecurityIncident, types[casework.SecurityIncident].Type, "other rules still open security incidents")
-	var first sla.Clock
-	for _, k := range failure.Clocks(sla.Defaults(), detected.Add(16*time.Minute), cal) {
-		if k.Name == "failure_first_report" {
-			first = k
-		}
-	}
+	first, _ := failure.Clock(sla.Defaults(), "failure_first_report", detected.Add(16*time.Minute), cal)
 	require.True(t, first.StartedAt.Equal(detected), "started at detection: %v", first.StartedAt)
 	require.Equal(t, sla.Breached, first.State, "16 minutes after detection without a first report")
 }

@@ -108,12 +108,7 @@ func TestFulfil(t *testing.T) {
 
 	cal, err := calendar.New(calendar.Config{})
 	require.NoError(t, err)
-	var clock sla.Clock
-	for _, k := range got.Clocks(sla.Defaults(), base.Add(time.Hour), cal) {
-		if k.Name == "log_provision" {
-			clock = k
-		}
-	}
+	clock, _ := got.Clock(sla.Defaults(), "log_provision", base.Add(time.Hour), cal)
 	require.Equal(t, sla.Met, clock.State, "the delivery stops the clock")
 	require.Less(t, clock.StoppedAt.Sub(base), 5*time.Minute)
 

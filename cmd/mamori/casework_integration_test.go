@@ -292,12 +292,7 @@ func (r *caseworkRig) check(t *testing.T, api, edge string) {
 	require.NoError(t, delivered.Exports[0].Check(got), "the files are those the custody record names")
 	cal, err := calendar.New(calendar.Config{})
 	require.NoError(t, err)
-	var provision sla.Clock
-	for _, k := range delivered.Clocks(sla.Defaults(), time.Now(), cal) {
-		if k.Name == "log_provision" {
-			provision = k
-		}
-	}
+	provision, _ := delivered.Clock(sla.Defaults(), "log_provision", time.Now(), cal)
 	require.Equal(t, sla.Met, provision.State, "the delivery stopped the 4-hour clock")
 	i := slices.IndexFunc(delivered.Timeline, func(e casework.Entry) bool { return e.Kind == "notification" && e.Notification == "log_delivery" })
 	require.GreaterOrEqual(t, i, 0)

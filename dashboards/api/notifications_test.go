@@ -81,12 +81,7 @@ func TestNotifyFromACase(t *testing.T) {
 	require.Empty(t, got.Comments, "invalid notices were never attempted, so not recorded")
 	cal, err := calendar.New(calendar.Config{})
 	require.NoError(t, err)
-	var first sla.Clock
-	for _, k := range got.Clocks(sla.Defaults(), time.Now(), cal) {
-		if k.Name == "failure_first_report" {
-			first = k
-		}
-	}
+	first, _ := got.Clock(sla.Defaults(), "failure_first_report", time.Now(), cal)
 	require.Equal(t, sla.Met, first.State, "the first report stopped the clock")
 }
 
