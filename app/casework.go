@@ -10,9 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mamori-soc/mamori/bus"
+	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/notify"
 	"github.com/mamori-soc/mamori/casework/retrieval"
+	"github.com/mamori-soc/mamori/casework/sla"
 	"github.com/mamori-soc/mamori/casework/watch"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/directory"
@@ -31,6 +33,34 @@ func Sender(cfg *config.Config) (notify.Sender, error) {
 		return nil, fmt.Errorf("casework.notify: %w", err)
 	}
 	return n, nil
+}
+
+// caseworkParts is what the casework and api roles share: the business
+// calendar, the SLA clocks and the notifier, built once per process.
+type caseworkParts struct {
+	cal    *calendar.Calendar
+	clocks []sla.ClockDef
+	sender notify.Sender
+}
+
+func (a *App) caseworkParts() (*caseworkParts, error) {
+	if a.casework != nil {
+		return a.casework, nil
+	}
+	cal, err := a.cfg.BusinessCalendar()
+	if err != nil {
+		return nil, fmt.Errorf("calendar: %w", err)
+	}
+	clocks, err := a.cfg.SLAClocks()
+	if err != nil {
+		return nil, err
+	}
+	sender, err := Sender(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.casework = &caseworkParts{cal: cal, clocks: clocks, sender: sender}
+	return a.casework, nil
 }
 
 // ExportsDir is where log-retrieval exports are kept.
@@ -55,31 +85,24 @@ func (a *App) startCasework(ctx context.Context, g *errgroup.Group, sm *stage.Me
 	for rule, t := range a.cfg.Casework.CaseTypes {
 		types[rule] = casework.Type(t)
 	}
-	in := casework.NewIntake(casework.NewCases(a.store, nil), casework.IntakeOptions{
-		Window: time.Duration(a.cfg.Casework.AlertWindow), Location: a.cfg.Location(), Runbooks: runbooks, Types: types,
+	parts, err := a.caseworkParts()
+	if err != nil {
+		return err
+	}
+	cal, clocks, sender := parts.cal, parts.clocks, parts.sender
+	cw := a.cfg.Casework
+	// The SLA watcher records warnings and breaches of open cases' clocks
+	// on the cases and sends them to sla_notices; the fulfiller delivers
+	// log-retrieval requests. Both sweep every sweep_interval.
+	cases := casework.NewCases(a.store, nil)
+	in := casework.NewIntake(cases, casework.IntakeOptions{
+		Window: time.Duration(cw.AlertWindow), Location: cal.Location(), Runbooks: runbooks, Types: types,
 		DeadLetters: a.bus, Logger: a.log.With("stage", "casework"),
 	})
 	r := stage.New(stage.Config{Name: "casework", Topics: []string{bus.TopicAlerts}, Workers: 1, BatchSize: 500}, a.bus, in, a.log, sm)
 	a.stages = append(a.stages, r)
 	g.Go(func() error { return r.Run(ctx) })
 
-	cal, err := a.cfg.BusinessCalendar()
-	if err != nil {
-		return fmt.Errorf("calendar: %w", err)
-	}
-	clocks, err := a.cfg.SLAClocks()
-	if err != nil {
-		return err
-	}
-	sender, err := Sender(a.cfg)
-	if err != nil {
-		return err
-	}
-	cw := a.cfg.Casework
-	// The SLA watcher records warnings and breaches of open cases' clocks
-	// on the cases and sends them to sla_notices; the fulfiller delivers
-	// log-retrieval requests. Both sweep every sweep_interval.
-	cases := casework.NewCases(a.store, nil)
 	wo := watch.Options{Cases: cases, Clocks: clocks, Calendar: cal, Logger: a.log.With("component", "sla")}
 	if n := cw.SLANotices; len(n.To) > 0 || n.Webhook != "" {
 		wo.Sender, wo.To, wo.Webhook, wo.Lang = sender, n.To, n.Webhook, notify.Lang(n.Lang)

@@ -84,6 +84,9 @@ type App struct {
 	stages []*stage.Runner
 	// enricher adds directory context in the parse stage (nil: none).
 	enricher pipeline.Enricher
+	// casework is what the casework and api roles share (nil until one of
+	// them starts).
+	casework *caseworkParts
 }
 
 // New opens the bus, creates the topics and, when a role needs it, opens the
@@ -304,19 +307,11 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	if a.cfg.API.Listen == "" {
 		return nil
 	}
-	cal, err := a.cfg.BusinessCalendar()
-	if err != nil {
-		return fmt.Errorf("calendar: %w", err)
-	}
-	clocks, err := a.cfg.SLAClocks()
+	parts, err := a.caseworkParts()
 	if err != nil {
 		return err
 	}
 	exportRole, _ := api.ParseRole(a.cfg.Casework.LogRetrieval.AllowedRole) // validated with the configuration
-	sender, err := Sender(a.cfg)
-	if err != nil {
-		return err
-	}
 	var tokens []api.Token
 	for _, t := range a.cfg.API.Tokens {
 		tok, err := api.NewToken(t.Name, t.Role, t.SHA256)
@@ -328,8 +323,8 @@ func (a *App) startAPI(ctx context.Context, g *errgroup.Group) error {
 	handler := api.New(api.Options{
 		Store: a.store, Location: a.cfg.Location(), Tokens: tokens, Gatherer: a.reg,
 		Ready: a.readiness, Logger: a.log.With("component", "api"),
-		Sessions: a.cfg.Sessions.Defaults(), Calendar: cal, Clocks: clocks,
-		ExportsDir: ExportsDir(a.cfg), ExportRole: exportRole, Sender: sender,
+		Sessions: a.cfg.Sessions.Defaults(), Calendar: parts.cal, Clocks: parts.clocks,
+		ExportsDir: ExportsDir(a.cfg), ExportRole: exportRole, Sender: parts.sender,
 		Rules: api.RulesProvider{
 			Load: func() ([]*detections.Rule, []error, error) {
 				loaded, err := LoadRules(a.cfg)

@@ -116,6 +116,9 @@ type Case struct {
 	UpdatedAt time.Time           `json:"updated_at"`
 }
 
+// LinkKinds are what a case links to.
+var LinkKinds = []string{"alert", "event", "case"}
+
 // Link points from a case to an alert, an event or another case.
 type Link struct {
 	Kind string `json:"kind"` // "alert", "event" or "case"
@@ -208,7 +211,7 @@ func (c *Case) Validate() error {
 		}
 	}
 	for _, l := range c.Links {
-		if !slices.Contains([]string{"alert", "event", "case"}, l.Kind) || l.ID == "" {
+		if !slices.Contains(LinkKinds, l.Kind) || l.ID == "" {
 			return fmt.Errorf("%w: link %s %q: want an alert, event or case id", ErrInvalid, l.Kind, l.ID)
 		}
 	}

@@ -381,6 +381,20 @@ func mondays(from, to time.Time) int {
 	return n
 }
 
+// ParseMonth reads a month written YYYY-MM in loc; "" is the month before
+// the one now is in (the ledger one usually wants).
+func ParseMonth(text string, now time.Time, loc *time.Location) (time.Time, error) {
+	if text == "" {
+		n := now.In(loc)
+		return time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0), nil
+	}
+	m, err := time.ParseInLocation("2006-01", text, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("month %q: want YYYY-MM", text)
+	}
+	return m, nil
+}
+
 // Month loads the cases that may bear on the month starting at month (those
 // opened up to a year before its end) and builds its ledger.
 func Month(ctx context.Context, cases *casework.Cases, month, now time.Time, defs []sla.ClockDef, cal *calendar.Calendar, avail Availability) (Ledger, int, error) {

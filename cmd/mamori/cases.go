@@ -442,7 +442,7 @@ func casesUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, l := range links {
 		kind, id, ok := strings.Cut(l, ":")
-		if !ok || id == "" || !slices.Contains([]string{"alert", "event", "case"}, kind) {
+		if !ok || id == "" || !slices.Contains(casework.LinkKinds, kind) {
 			return fmt.Errorf("--link %s: want alert:ID, event:ID or case:ID", l)
 		}
 		p.Links = append(p.Links, casework.Link{Kind: kind, ID: id})

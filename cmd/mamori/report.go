@@ -37,11 +37,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	loc := cal.Location()
 	now := time.Now()
-	month := time.Date(now.In(loc).Year(), now.In(loc).Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0)
-	if *monthFlag != "" {
-		if month, err = time.ParseInLocation("2006-01", *monthFlag, loc); err != nil {
-			return fmt.Errorf("--month %q: want YYYY-MM", *monthFlag)
-		}
+	month, err := ledger.ParseMonth(*monthFlag, now, loc)
+	if err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	clocks, err := cfg.SLAClocks()
 	if err != nil {

@@ -131,6 +131,13 @@ func New(opts Options) *Server {
 	if opts.Clocks == nil {
 		opts.Clocks = sla.Defaults()
 	}
+	if opts.Calendar == nil {
+		cal, err := calendar.New(calendar.Config{})
+		if err != nil { // the default configuration is valid: only a missing zone database
+			panic("api: the default business calendar: " + err.Error())
+		}
+		opts.Calendar = cal
+	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), backtests: make(chan struct{}, maxBacktests)}
 	// Public by design: liveness, readiness and metrics carry no user data.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })

@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	json "github.com/goccy/go-json"
 
-	"github.com/mamori-soc/mamori/calendar"
 	"github.com/mamori-soc/mamori/casework"
 	"github.com/mamori-soc/mamori/casework/ledger"
 	"github.com/mamori-soc/mamori/store"
@@ -179,25 +177,13 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) {
 // slaLedger: GET /api/v1/reports/sla?month=2026-10 (default: the previous
 // month), as `mamori report sla --json` prints it.
 func (s *Server) slaLedger(w http.ResponseWriter, r *http.Request) {
-	cal := s.opts.Calendar
-	if cal == nil {
-		var err error
-		if cal, err = calendar.New(calendar.Config{}); err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-	}
-	loc := cal.Location()
 	now := s.opts.Now()
-	month := time.Date(now.In(loc).Year(), now.In(loc).Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0)
-	if m := r.URL.Query().Get("month"); m != "" {
-		var err error
-		if month, err = time.ParseInLocation("2006-01", m, loc); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("month %q: want YYYY-MM", m))
-			return
-		}
+	month, err := ledger.ParseMonth(r.URL.Query().Get("month"), now, s.opts.Calendar.Location())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	l, _, err := ledger.Month(r.Context(), s.cases(), month, now, s.opts.Clocks, cal, nil)
+	l, _, err := ledger.Month(r.Context(), s.cases(), month, now, s.opts.Clocks, s.opts.Calendar, nil)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
