@@ -118,7 +118,7 @@ func (f *Fulfiller) Pending(c *casework.Case, now time.Time) bool {
 	if c.Type != casework.Request || c.Subtype != casework.LogRetrieval || len(c.Exports) > 0 {
 		return false
 	}
-	if !slices.Contains([]casework.Status{casework.New, casework.Acknowledged, casework.InProgress}, c.Status) {
+	if !slices.Contains(pendingStatuses, c.Status) {
 		return false
 	}
 	claim := c.Fields[FieldClaim]
@@ -130,8 +130,18 @@ func (f *Fulfiller) Pending(c *casework.Case, now time.Time) bool {
 	return err != nil || now.Sub(t) > f.opts.StaleAt
 }
 
+// pendingStatuses are those of a request still to fulfil (a request put
+// back waits on its requester instead).
+var pendingStatuses = []casework.Status{casework.New, casework.Acknowledged, casework.InProgress}
+
 // pendingQuery selects the requests Pending looks at more closely.
-const pendingQuery = "type:request and subtype:log_retrieval and status:(new or acknowledged or in_progress)"
+var pendingQuery = func() string {
+	var sts []string
+	for _, st := range pendingStatuses {
+		sts = append(sts, string(st))
+	}
+	return fmt.Sprintf("type:%s and subtype:%s and status:(%s)", casework.Request, casework.LogRetrieval, strings.Join(sts, " or "))
+}()
 
 // Sweep fulfils every pending request, oldest first, and returns how many
 // it delivered.
